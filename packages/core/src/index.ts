@@ -1,0 +1,7 @@
+export { exists, writeDirAtomically } from './atomic-dir.js'
+export { getCacheDir } from './cache-dir.js'
+export { isUmlError, UmlError, type UmlErrorCode, type UmlErrorOptions } from './errors.js'
+export { findHostTool, HOST_TOOLS, type HostTool, requireHostTool } from './host-tools.js'
+export { createStreamProgress, formatBytes, type Progress, silentProgress } from './progress.js'
+export * from './sandbox-layout.js'
+export { buildSandboxArgs, type SandboxMount, type SandboxOptions } from './sandbox-args.js'

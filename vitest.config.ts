@@ -1,0 +1,25 @@
+import { defineConfig } from 'vitest/config'
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['packages/*/test/**/*.test.ts'],
+        },
+      },
+      {
+        test: {
+          name: 'e2e',
+          include: ['test/**/*.test.ts'],
+          globalSetup: ['test/setup/global-setup.ts'],
+          // Real guests: a boot on the slowest kernel (6.1, ptrace) takes several seconds.
+          testTimeout: 180_000,
+          // The global setup fetches four kernels and builds four images on a fresh machine.
+          hookTimeout: 900_000,
+        },
+      },
+    ],
+  },
+})
