@@ -6,23 +6,35 @@ export interface SandboxMount {
   writable?: boolean
 }
 
+/** A private tmpfs inside the sandbox, gone when the sandbox ends. */
+export interface SandboxScratch {
+  target: string
+  /** Cap in bytes; writes past it fail with ENOSPC. */
+  sizeBytes?: number
+}
+
 export interface SandboxOptions {
   mounts: SandboxMount[]
-  /** Cap in bytes on the sandbox's private /tmp (guest memory file, COW disk, UML sockets). */
-  tmpSizeBytes?: number
+  /** Private tmpfs mounts; `/tmp` is always one (TMPDIR points there). */
+  scratch?: SandboxScratch[]
 }
 
 /**
  * Arguments for bubblewrap that confine a UML process: new namespaces of every kind, no network,
- * a private /tmp that vanishes with the sandbox, and nothing of the host's file system except the
- * given mounts. The process dies with its parent, so an interrupted host leaves no guest running.
+ * no capabilities, private tmpfs scratch space that vanishes with the sandbox, and nothing of the
+ * host's file system except the given mounts. The process dies with its parent, so a host process
+ * that is killed leaves no guest running.
  */
 export function buildSandboxArgs(options: SandboxOptions): string[] {
   const args = ['--unshare-all', '--die-with-parent', '--new-session', '--cap-drop', 'ALL', '--clearenv']
   args.push('--setenv', 'TMPDIR', '/tmp', '--setenv', 'PATH', '/usr/bin:/bin')
   args.push('--dev', '/dev', '--proc', '/proc')
-  if (options.tmpSizeBytes !== undefined) args.push('--size', String(options.tmpSizeBytes))
-  args.push('--tmpfs', '/tmp')
+  const scratch = [...(options.scratch ?? [])]
+  if (!scratch.some((entry) => entry.target === '/tmp')) scratch.unshift({ target: '/tmp' })
+  for (const entry of scratch) {
+    if (entry.sizeBytes !== undefined) args.push('--size', String(entry.sizeBytes))
+    args.push('--tmpfs', entry.target)
+  }
   for (const mount of options.mounts) {
     args.push(mount.writable ? '--bind' : '--ro-bind', mount.source, mount.target)
   }

@@ -11,8 +11,8 @@ export const SANDBOX_NODE_DIR = `${RUNTIME_DIR}/node`
 export const SANDBOX_NODE_LIB_DIR = `${SANDBOX_NODE_DIR}/lib`
 export const SANDBOX_AGENT_DIR = `${RUNTIME_DIR}/agent`
 export const SANDBOX_IMAGE_PATH = `${RUNTIME_DIR}/image.ext4`
-/** The runtime's own init script, run by the image's init stub once the runtime is mounted. */
-export const SANDBOX_INIT_SCRIPT = `${RUNTIME_DIR}/init.sh`
+/** The runtime's own init script (shipped with the agent), run by the image's init stub. */
+export const SANDBOX_INIT_SCRIPT = `${SANDBOX_AGENT_DIR}/init.sh`
 /** The init stub baked into every image; the kernel starts it as PID 1. */
 export const GUEST_INIT_STUB_PATH = '/sbin/vitest-uml-init'
 /** The dynamic loader's file name on x86_64, inside the kernel and node library dirs. */

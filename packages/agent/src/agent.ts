@@ -1,0 +1,48 @@
+import { release } from 'node:os'
+import { GUEST_CHANNEL_DEVICE, type HostMessage } from '@vitest-uml/protocol'
+import { openAgentChannel } from './channel.js'
+import { mountShares } from './mount-shares.js'
+import { readOsRelease } from './os-release.js'
+import { type RunningCommand, runCommand } from './run-command.js'
+
+/**
+ * The agent: started by the guest's init, it greets the host, sets up what the host asks for,
+ * reports ready, then runs commands until told to shut down. Exiting ends the guest.
+ */
+function main(): void {
+  const channel = openAgentChannel(GUEST_CHANNEL_DEVICE)
+  const running = new Map<number, RunningCommand>()
+
+  const handle = (message: HostMessage) => {
+    switch (message.t) {
+      case 'setup':
+        try {
+          mountShares(message.shares)
+          channel.send({ t: 'ready', kernelRelease: release(), osRelease: readOsRelease() })
+        } catch (error) {
+          channel.send({ t: 'agent-error', message: (error as Error).message })
+        }
+        return
+      case 'exec': {
+        const command = runCommand(message, (reply) => {
+          if (reply.t === 'exit') running.delete(reply.id)
+          channel.send(reply)
+        })
+        running.set(message.id, command)
+        return
+      }
+      case 'signal':
+        running.get(message.id)?.signal(message.signal)
+        return
+      case 'shutdown':
+        for (const command of running.values()) command.signal('SIGKILL')
+        channel.close()
+        process.exit(0)
+    }
+  }
+
+  channel.onMessage(handle)
+  channel.send({ t: 'hello' })
+}
+
+main()

@@ -1,0 +1,5 @@
+export { ConsoleLog } from './console-log.js'
+export { type ExecOptions, type ExecResult, Guest } from './guest.js'
+export { type GuestOptions, guestOptionsSchema, type ResolvedGuestOptions, type Share } from './guest-options.js'
+export { prepareNodeRuntime } from './node-runtime.js'
+export { agentDistDir } from './spawn-uml.js'

@@ -1,0 +1,38 @@
+import { GUEST_INIT_STUB_PATH, SANDBOX_IMAGE_PATH } from '@vitest-uml/core'
+
+export interface KernelCommandLineOptions {
+  memoryMiB: number
+  seccomp: boolean
+  mode: 'agent' | 'shell'
+}
+
+/**
+ * The guest's copy-on-write layer over the read-only image, on a tmpfs of its own inside the
+ * sandbox (sized by the disk limit, apart from guest memory in /tmp): gone with the sandbox.
+ */
+export const SANDBOX_DISK_DIR = '/disk'
+export const SANDBOX_COW_PATH = `${SANDBOX_DISK_DIR}/cow`
+
+/**
+ * The guest kernel's arguments. Every console and serial line is set, because unset ones open
+ * xterms; con0 is the captured console (or the user's terminal for a shell), ssl1 the channel.
+ * UML passes unknown `name=value` arguments to init as environment variables.
+ */
+export function buildKernelCommandLine(options: KernelCommandLineOptions): string[] {
+  return [
+    `mem=${options.memoryMiB}M`,
+    `ubd0=${SANDBOX_COW_PATH},${SANDBOX_IMAGE_PATH}`,
+    'root=/dev/ubda',
+    'rw',
+    options.mode === 'shell' ? 'con0=fd:0,fd:1' : 'con0=null,fd:1',
+    'con=null',
+    'ssl=null',
+    'ssl1=fd:3,fd:4',
+    'umid=vitest-uml',
+    'uml_dir=/tmp/uml',
+    `init=${GUEST_INIT_STUB_PATH}`,
+    'quiet',
+    ...(options.seccomp ? ['seccomp=on'] : []),
+    `vitest_uml_mode=${options.mode}`,
+  ]
+}

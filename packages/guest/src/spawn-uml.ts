@@ -1,0 +1,74 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
+import {
+  buildSandboxArgs,
+  requireHostTool,
+  SANDBOX_AGENT_DIR,
+  SANDBOX_IMAGE_PATH,
+  SANDBOX_KERNEL_DIR,
+  SANDBOX_NODE_DIR,
+  type SandboxMount,
+} from '@vitest-uml/core'
+import type { ResolvedGuestOptions } from './guest-options.js'
+import { buildKernelCommandLine, SANDBOX_DISK_DIR } from './kernel-command-line.js'
+import { prepareNodeRuntime } from './node-runtime.js'
+
+const MIB = 1024 * 1024
+/** Room in the memory tmpfs beyond guest RAM, for UML's own files (mconsole socket, pid file). */
+const SCRATCH_SLACK_MIB = 16
+
+export interface SpawnedUml {
+  process: ChildProcess
+  commandLine: string[]
+  /** Settles with the exit status (or null after a signal) when the sandbox has ended. */
+  exit: Promise<number | null>
+}
+
+/** The guest side of vitest-uml (agent and runtime init), located from its package's dist. */
+export function agentDistDir(): string {
+  return join(dirname(createRequire(import.meta.url).resolve('@vitest-uml/agent/package.json')), 'dist')
+}
+
+/**
+ * Starts a UML kernel inside its bubblewrap sandbox. The sandbox sees only the kernel, the image,
+ * the guest Node runtime, the agent and the shares; guest memory and the COW disk live on private
+ * tmpfs mounts that vanish with it. fd 3 and 4 carry the channel (ssl1), fd 1 the console.
+ */
+export async function spawnUml(options: ResolvedGuestOptions, mode: 'agent' | 'shell'): Promise<SpawnedUml> {
+  const bwrap = await requireHostTool('bwrap', 'to confine each guest on the host')
+  const nodeRuntime = await prepareNodeRuntime({ cacheDir: options.cacheDir })
+  const mounts: SandboxMount[] = [
+    { source: options.kernel.dir, target: SANDBOX_KERNEL_DIR },
+    { source: options.imagePath, target: SANDBOX_IMAGE_PATH },
+    { source: nodeRuntime, target: SANDBOX_NODE_DIR },
+    { source: agentDistDir(), target: SANDBOX_AGENT_DIR },
+    ...options.shares.map((share) => ({ source: share.hostPath, target: share.hostPath, writable: share.writable })),
+  ]
+  const commandLine = [
+    ...buildKernelCommandLine({
+      memoryMiB: options.memoryMiB,
+      seccomp: options.seccomp && options.kernel.supportsSeccomp,
+      mode,
+    }),
+    ...options.extraKernelArgs,
+  ]
+  const sandbox = buildSandboxArgs({
+    mounts,
+    scratch: [
+      { target: '/tmp', sizeBytes: (options.memoryMiB + SCRATCH_SLACK_MIB) * MIB },
+      { target: SANDBOX_DISK_DIR, sizeBytes: options.diskMiB * MIB },
+    ],
+  })
+  const interactive = mode === 'shell'
+  // node:child_process rather than execa: the channel needs two extra descriptors in opposite
+  // directions (fd 3 into the guest, fd 4 out of it), which Node gives as plain sockets.
+  const child = spawn(bwrap, [...sandbox, '--', `${SANDBOX_KERNEL_DIR}/linux`, ...commandLine], {
+    stdio: [interactive ? 'inherit' : 'ignore', interactive ? 'inherit' : 'pipe', 'pipe', 'pipe', 'pipe'],
+  })
+  const exit = new Promise<number | null>((resolve) => {
+    child.on('error', () => resolve(null))
+    child.on('close', (code) => resolve(code))
+  })
+  return { process: child, commandLine, exit }
+}
