@@ -1,0 +1,15 @@
+import { UmlError } from '@vitest-uml/core'
+import { execa } from 'execa'
+
+/** Unpacks a .deb's files (not its maintainer scripts) into `dir`. */
+export async function extractDeb(dpkgDeb: string, deb: string, dir: string): Promise<void> {
+  const result = await execa(dpkgDeb, ['-x', deb, dir], { reject: false, all: true })
+  if (result.failed) {
+    throw new UmlError(
+      'UML_KERNEL_FETCH_FAILED',
+      `dpkg-deb could not unpack ${deb}, although its hash matched: ${result.all?.trim() || result.message}. ` +
+        'Check that the cache dir has free space, then fetch again.',
+      { details: { deb, dir, output: result.all } },
+    )
+  }
+}

@@ -1,0 +1,7 @@
+export { fetchKernel } from './fetch-kernel.js'
+export { getInstalledKernel, type KernelListing, listKernels, resolveKernel } from './installed-kernels.js'
+export type { InstalledKernel, KernelMetadata } from './kernel-entry.js'
+export { type CacheOptions, DEFAULT_MIRROR, type FetchKernelOptions } from './kernel-options.js'
+export { DEFAULT_KERNEL, getKernelPin, KERNEL_NAMES } from './kernel-pins.js'
+export { MANIFEST, parseManifest } from './manifest.js'
+export type { DebPin, KernelPin, Manifest } from './manifest-schema.js'

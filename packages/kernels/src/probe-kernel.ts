@@ -1,0 +1,30 @@
+import { buildSandboxArgs, SANDBOX_KERNEL_DIR, UmlError } from '@vitest-uml/core'
+import { execa } from 'execa'
+
+export interface KernelProbe {
+  supportsSeccomp: boolean
+}
+
+const PROBE_TIMEOUT_MS = 30_000
+
+/**
+ * Starts the prepared kernel the way guests will run it (entry dir bound at SANDBOX_KERNEL_DIR inside
+ * bubblewrap) with `--help`, which prints its boot options and exits. An option list mentioning
+ * `seccomp=` means the kernel can run guest processes under SECCOMP instead of ptrace.
+ */
+export async function probeKernel(bwrap: string, entryDir: string, kernel: string): Promise<KernelProbe> {
+  const sandbox = buildSandboxArgs({ mounts: [{ source: entryDir, target: SANDBOX_KERNEL_DIR }] })
+  const command = [...sandbox, '--', `${SANDBOX_KERNEL_DIR}/linux`, '--help']
+  const result = await execa(bwrap, command, { reject: false, all: true, timeout: PROBE_TIMEOUT_MS, stdin: 'ignore' })
+  const output = result.all ?? ''
+  if (result.failed) {
+    throw new UmlError(
+      'UML_KERNEL_START_FAILED',
+      `Kernel ${kernel} did not start inside its bubblewrap sandbox (${result.shortMessage}). Output:\n` +
+        `${output.trim().slice(-2000) || '(none)'}\nIf bwrap itself failed, check that this host allows ` +
+        'unprivileged user namespaces; otherwise report the output above.',
+      { details: { kernel, entryDir, exitCode: result.exitCode, signal: result.signal, output } },
+    )
+  }
+  return { supportsSeccomp: /^seccomp=/m.test(output) }
+}

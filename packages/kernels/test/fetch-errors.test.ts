@@ -1,0 +1,118 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { isUmlError, type UmlError } from '@vitest-uml/core'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { fetchKernel, getInstalledKernel, getKernelPin, listKernels, resolveKernel } from '../src/index.js'
+import { type LoopbackMirror, startLoopbackMirror } from './loopback-mirror.js'
+
+const pin = getKernelPin('7.2')
+
+let cacheDir: string
+let mirror: LoopbackMirror | undefined
+
+beforeEach(async () => {
+  cacheDir = await mkdtemp(join(tmpdir(), 'vitest-uml-kernels-'))
+})
+
+afterEach(async () => {
+  await mirror?.close()
+  mirror = undefined
+  await rm(cacheDir, { recursive: true, force: true })
+})
+
+async function fetchError(name: string, options: Parameters<typeof fetchKernel>[1]): Promise<UmlError> {
+  const error = await fetchKernel(name, options).then(
+    () => undefined,
+    (caught: unknown) => caught,
+  )
+  if (!isUmlError(error)) throw new Error(`expected a UmlError, got ${String(error)}`)
+  return error
+}
+
+/** Nothing in the cache: no entry and no half-built temp dir beside where it would be. */
+async function expectEmptyCache(): Promise<void> {
+  const kernelsDir = join(cacheDir, 'kernels')
+  expect(await readdir(kernelsDir).catch(() => [])).toEqual([])
+  expect(await getInstalledKernel('7.2', { cacheDir })).toBeUndefined()
+}
+
+describe('fetchKernel against a misbehaving mirror', () => {
+  it('rejects bytes of the right size but the wrong hash, storing nothing', async () => {
+    mirror = await startLoopbackMirror((_, response) => {
+      response.writeHead(200, { 'content-type': 'application/octet-stream' })
+      response.end(Buffer.alloc(pin.deb.size))
+    })
+    const error = await fetchError('7.2', { cacheDir, mirror: mirror.url })
+    expect(error.code).toBe('UML_KERNEL_HASH_MISMATCH')
+    expect(error.message).toContain(pin.deb.filename)
+    expect(error.message).toContain(`expected sha256 ${pin.deb.sha256}`)
+    expect(error.message).toContain('Nothing was stored')
+    expect(error.message).toContain('VITEST_UML_DEBIAN_MIRROR')
+    expect(mirror.requests).toEqual([`/debian/${pin.deb.filename}`])
+    await expectEmptyCache()
+  })
+
+  it('rejects a short download as a size mismatch', async () => {
+    mirror = await startLoopbackMirror((_, response) => {
+      response.end('not a deb')
+    })
+    const error = await fetchError('7.2', { cacheDir, mirror: mirror.url })
+    expect(error.code).toBe('UML_KERNEL_HASH_MISMATCH')
+    expect(error.details).toMatchObject({ expected: `${pin.deb.size} bytes`, got: '9 bytes' })
+    await expectEmptyCache()
+  })
+
+  it('says the pin must be updated when the mirror no longer has the version (404)', async () => {
+    mirror = await startLoopbackMirror((_, response) => {
+      response.writeHead(404).end()
+    })
+    const error = await fetchError('7.2', { cacheDir, mirror: `${mirror.url}/` })
+    expect(error.code).toBe('UML_KERNEL_FETCH_FAILED')
+    expect(error.message).toContain('no longer on the mirror')
+    expect(error.message).toContain('kernels/manifest.json')
+    expect(error.details).toMatchObject({ status: 404, url: `${mirror.url}/${pin.deb.filename}` })
+    await expectEmptyCache()
+  })
+
+  it('names the mirror and VITEST_UML_DEBIAN_MIRROR when the mirror cannot be reached', async () => {
+    mirror = await startLoopbackMirror(() => {})
+    const unreachable = mirror.url
+    await mirror.close()
+    mirror = undefined
+    const error = await fetchError('7.2', { cacheDir, mirror: unreachable })
+    expect(error.code).toBe('UML_KERNEL_FETCH_FAILED')
+    expect(error.message).toContain(unreachable)
+    expect(error.message).toContain('VITEST_UML_DEBIAN_MIRROR')
+    await expectEmptyCache()
+  })
+})
+
+describe('kernel names and the cache', () => {
+  it('rejects an unknown kernel name, listing the known ones', async () => {
+    const error = await fetchError('4.19', { cacheDir })
+    expect(error.code).toBe('UML_KERNEL_UNKNOWN')
+    expect(error.message).toContain('5.10, 6.1, 6.12, 7.2')
+    await expect(resolveKernel('latest', { cacheDir })).rejects.toMatchObject({ code: 'UML_KERNEL_UNKNOWN' })
+  })
+
+  it('rejects a mirror that is not an http(s) URL before doing anything', async () => {
+    const error = await fetchError('7.2', { cacheDir, mirror: 'ftp://ftp.debian.org/debian' })
+    expect(error.code).toBe('UML_INVALID_OPTIONS')
+    await expectEmptyCache()
+  })
+
+  it('tells how to fetch a kernel the cache lacks, and lists it as not installed', async () => {
+    await expect(resolveKernel('6.1', { cacheDir })).rejects.toMatchObject({
+      code: 'UML_KERNEL_NOT_FETCHED',
+      message: expect.stringContaining('vitest-uml kernels fetch 6.1'),
+    })
+    const listing = await listKernels({ cacheDir })
+    expect(listing.map((kernel) => [kernel.name, kernel.isDefault, kernel.libs, kernel.installed])).toEqual([
+      ['5.10', false, 'host', undefined],
+      ['6.1', false, 'host', undefined],
+      ['6.12', false, 'pinned', undefined],
+      ['7.2', true, 'pinned', undefined],
+    ])
+  })
+})
