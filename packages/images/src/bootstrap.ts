@@ -1,0 +1,31 @@
+import { requireHostTool } from '@vitest-uml/core'
+import type { Recipe } from './recipe-schema.js'
+import { runTool } from './run-tool.js'
+
+export interface BootstrapOptions {
+  mirror: string
+  /** Also show mmdebstrap's output live (someone is watching a terminal). */
+  verbose: boolean
+}
+
+/**
+ * Installs the recipe's Debian system into a tarball with mmdebstrap, which picks its root mode
+ * when run as root and its unshare mode otherwise; either way the tar headers carry the right
+ * owners and modes.
+ */
+export async function bootstrapTarball(recipe: Recipe, output: string, options: BootstrapOptions): Promise<void> {
+  const mmdebstrap = await requireHostTool('mmdebstrap', 'to build Debian guest images')
+  // No --quiet even when nobody watches: its output is only captured then, and --quiet would
+  // hide apt's own error lines ("Could not connect to ...") that make a failure explainable.
+  // Signatures are still checked; only the Release file's expiry is not, because mirrors that
+  // serve a frozen snapshot (as on our CI machines) would otherwise refuse sid within weeks.
+  const args = [`--variant=${recipe.variant}`, '--format=tar', '--aptopt=Acquire::Check-Valid-Until "false"']
+  if (recipe.packages.length > 0) args.push(`--include=${recipe.packages.join(',')}`)
+  args.push(recipe.suite, output, options.mirror)
+  await runTool(mmdebstrap, args, {
+    failureCode: 'UML_IMAGE_BUILD_FAILED',
+    what: `mmdebstrap could not bootstrap Debian ${recipe.suite} for image ${recipe.name}`,
+    fix: `Check network access to ${options.mirror} (or set VITEST_UML_DEBIAN_MIRROR to a reachable mirror) and the messages below.`,
+    echoStderr: options.verbose,
+  })
+}

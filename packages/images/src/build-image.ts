@@ -1,0 +1,53 @@
+import { join } from 'node:path'
+import { getCacheDir, type Progress, silentProgress } from '@vitest-uml/core'
+import { z } from 'zod'
+import { bootstrapTarball } from './bootstrap.js'
+import { recipeImageHash } from './image-hash.js'
+import { installImage } from './install-image.js'
+import type { InstalledImage } from './installed-image.js'
+import { findRecipe, unknownImageError } from './recipes.js'
+import { cacheDirSchema, progressSchema, validateOptions } from './validate-options.js'
+
+export interface BuildImageOptions {
+  /** Defaults to getCacheDir(). */
+  cacheDir?: string
+  /** Debian mirror; defaults to $VITEST_UML_DEBIAN_MIRROR, else http://deb.debian.org/debian. */
+  mirror?: string
+  progress?: Progress
+}
+
+const buildOptionsSchema = z.object({
+  cacheDir: cacheDirSchema.optional(),
+  mirror: z.url({ protocol: /^(https?|file)$/ }).optional(),
+  progress: progressSchema.optional(),
+})
+
+/**
+ * Builds a recipe's image into the cache (steps: bootstrap, image) and returns it. Already built
+ * from the same recipe, it is returned at once; remove it first to force a rebuild.
+ */
+export async function buildImage(name: string, options: BuildImageOptions = {}): Promise<InstalledImage> {
+  const parsed = validateOptions(buildOptionsSchema, options, 'buildImage')
+  const recipe = await findRecipe(name)
+  if (!recipe) throw await unknownImageError(name, 'Imported images cannot be built; import them again instead.')
+  const progress = parsed.progress ?? silentProgress
+  const mirror = parsed.mirror ?? process.env.VITEST_UML_DEBIAN_MIRROR ?? 'http://deb.debian.org/debian'
+  // mmdebstrap's own progress is only worth showing to someone watching a terminal.
+  const verbose = parsed.progress !== undefined && process.stderr.isTTY === true && !process.env.CI
+  return installImage({
+    cacheDir: parsed.cacheDir ?? getCacheDir(),
+    name,
+    hash: recipeImageHash(recipe),
+    source: 'recipe',
+    progress,
+    failureCode: 'UML_IMAGE_BUILD_FAILED',
+    origin: `The bootstrapped Debian ${recipe.suite} for image ${name}`,
+    async produceTarball(workDir) {
+      const tarball = join(workDir, 'rootfs.tar')
+      progress.start(`bootstrap ${name} (Debian ${recipe.suite}, ${recipe.variant})`)
+      await bootstrapTarball(recipe, tarball, { mirror, verbose })
+      progress.end()
+      return tarball
+    },
+  })
+}

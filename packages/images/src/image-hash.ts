@@ -1,0 +1,26 @@
+import { createHash } from 'node:crypto'
+import { GUEST_INIT_STUB } from './guest-init-stub.js'
+import type { Recipe } from './recipe-schema.js'
+
+/** Bump when the pipeline changes what ends up in an image, so old cache entries stop matching. */
+export const IMAGE_BUILDER_VERSION = 1
+
+const HASH_LENGTH = 16
+
+/**
+ * Identifies a recipe image by what it is built from. The description is left out on purpose:
+ * rewording it must not force a rebuild.
+ */
+export function recipeImageHash(recipe: Recipe): string {
+  return shortHash({ suite: recipe.suite, variant: recipe.variant, packages: recipe.packages })
+}
+
+/** Identifies an imported image by the tarball's own sha256. */
+export function importImageHash(tarballSha256: string): string {
+  return shortHash({ tarballSha256 })
+}
+
+function shortHash(input: Record<string, unknown>): string {
+  const text = JSON.stringify({ builder: IMAGE_BUILDER_VERSION, initStub: GUEST_INIT_STUB, input })
+  return createHash('sha256').update(text).digest('hex').slice(0, HASH_LENGTH)
+}
