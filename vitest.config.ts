@@ -14,6 +14,8 @@ export default defineConfig({
           name: 'e2e',
           include: ['test/**/*.test.ts'],
           globalSetup: ['test/setup/global-setup.ts'],
+          // One file at a time: tests assert that no guest outlives them, which needs a quiet host.
+          fileParallelism: false,
           // Real guests: a boot on the slowest kernel (6.1, ptrace) takes several seconds.
           testTimeout: 180_000,
           // The global setup fetches four kernels and builds four images on a fresh machine.

@@ -1,4 +1,5 @@
-import { spawn } from 'node:child_process'
+import { type ChildProcessByStdio, spawn } from 'node:child_process'
+import type { Readable } from 'node:stream'
 import type { AgentMessage, ExecMessage } from '@vitest-uml/protocol'
 
 /** The environment commands start with, before the host's additions. */
@@ -21,11 +22,18 @@ export function runCommand(request: ExecMessage, send: (message: AgentMessage) =
     send({ t: 'exit', id: request.id, code: null, signal: null, error: 'empty command' })
     return { signal() {} }
   }
-  const child = spawn(file, args, {
-    cwd: request.cwd ?? '/root',
-    env: { ...BASE_ENV, ...request.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
+  let child: ChildProcessByStdio<null, Readable, Readable>
+  try {
+    child = spawn(file, args, {
+      cwd: request.cwd ?? '/root',
+      env: { ...BASE_ENV, ...request.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+  } catch (error) {
+    // spawn throws synchronously for some errors (E2BIG: an argument or variable over 128 KiB).
+    send({ t: 'exit', id: request.id, code: null, signal: null, error: (error as Error).message })
+    return { signal() {} }
+  }
   let spawnError: string | undefined
   child.stdout.on('data', (data: Buffer) => send({ t: 'stdout', id: request.id, data }))
   child.stderr.on('data', (data: Buffer) => send({ t: 'stderr', id: request.id, data }))

@@ -1,0 +1,136 @@
+import { chmod, mkdir, mkdtemp, rm, statfs, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import {
+  buildSandboxArgs,
+  findHostTool,
+  formatBytes,
+  getCacheDir,
+  HOST_TOOLS,
+  type HostTool,
+  SANDBOX_KERNEL_DIR,
+} from '@vitest-uml/core'
+import { DEFAULT_KERNEL, getInstalledKernel } from '@vitest-uml/kernels'
+import { execa } from 'execa'
+import { z } from 'zod'
+import { parseCommandArgs } from '../parse-command-args.js'
+
+interface Check {
+  name: string
+  ok: boolean
+  detail: string
+  /** What to do when it fails. */
+  fix?: string
+}
+
+/** Free space a first run needs: four kernels (~0.7 GiB) and a few images (~0.4 GiB each). */
+const MIN_FREE_BYTES = 3 * 1024 ** 3
+
+/** `vitest-uml doctor`: checks this host can run guests and prints a fix for each problem. */
+export async function doctorCommand(args: string[]): Promise<number> {
+  parseCommandArgs('doctor', args, {}, z.object({ positionals: z.array(z.string()).max(0) }))
+  const checks = [
+    ...(await checkTools()),
+    await checkSandbox(),
+    await checkExecutableDir('cache dir', getCacheDir()),
+    await checkExecutableDir('temp dir', tmpdir()),
+    await checkKernel(),
+  ]
+  for (const check of checks) {
+    process.stdout.write(`${check.ok ? 'ok  ' : 'FAIL'}  ${check.name}: ${check.detail}\n`)
+    if (!check.ok && check.fix) process.stdout.write(`      fix: ${check.fix}\n`)
+  }
+  const failed = checks.filter((check) => !check.ok).length
+  process.stdout.write(failed === 0 ? 'This host can run vitest-uml guests.\n' : `${failed} problem(s) found.\n`)
+  return failed === 0 ? 0 : 1
+}
+
+async function checkTools(): Promise<Check[]> {
+  const tools = Object.keys(HOST_TOOLS) as HostTool[]
+  const needed = tools.filter((tool) => tool !== 'newuidmap' || process.getuid?.() !== 0)
+  return Promise.all(
+    needed.map(async (tool) => {
+      const path = await findHostTool(tool)
+      return {
+        name: tool,
+        ok: path !== undefined,
+        detail: path ?? 'not found',
+        fix: `apt-get install ${HOST_TOOLS[tool]}`,
+      }
+    }),
+  )
+}
+
+async function checkSandbox(): Promise<Check> {
+  const name = 'sandbox (bubblewrap)'
+  const bwrap = await findHostTool('bwrap')
+  if (!bwrap) return { name, ok: false, detail: 'bwrap not found', fix: 'apt-get install bubblewrap' }
+  const mounts = ['/usr', '/lib', '/lib64', '/bin'].map((dir) => ({ source: dir, target: dir }))
+  const result = await execa(bwrap, [...buildSandboxArgs({ mounts }), '--', '/bin/true'], { reject: false })
+  if (result.exitCode === 0) return { name, ok: true, detail: 'new namespaces work for this user' }
+  return {
+    name,
+    ok: false,
+    detail: result.stderr.trim() || `exit status ${result.exitCode}`,
+    fix: 'allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1, or on Ubuntu kernel.apparmor_restrict_unprivileged_userns=0)',
+  }
+}
+
+/** UML's kernel runs from the cache and images are built in the temp dir: both need exec and room. */
+async function checkExecutableDir(label: string, dir: string): Promise<Check> {
+  const name = `${label} ${dir}`
+  try {
+    await mkdir(dir, { recursive: true })
+    const probeDir = await mkdtemp(join(dir, '.doctor-'))
+    try {
+      const script = join(probeDir, 'probe')
+      await writeFile(script, '#!/bin/sh\nexit 0\n')
+      await chmod(script, 0o755)
+      const run = await execa(script, { reject: false })
+      if (run.exitCode !== 0)
+        return {
+          name,
+          ok: false,
+          detail: 'programs cannot run from here (mounted noexec?)',
+          fix: `use a directory on a file system without noexec (XDG_CACHE_HOME or TMPDIR)`,
+        }
+    } finally {
+      await rm(probeDir, { recursive: true, force: true })
+    }
+    const space = await statfs(dir)
+    const free = space.bavail * space.bsize
+    if (free < MIN_FREE_BYTES)
+      return {
+        name,
+        ok: false,
+        detail: `only ${formatBytes(free)} free`,
+        fix: `free space or point XDG_CACHE_HOME / TMPDIR elsewhere (needs ${formatBytes(MIN_FREE_BYTES)})`,
+      }
+    return { name, ok: true, detail: `exec allowed, ${formatBytes(free)} free` }
+  } catch (error) {
+    return {
+      name,
+      ok: false,
+      detail: (error as Error).message,
+      fix: 'make the directory writable, or point XDG_CACHE_HOME / TMPDIR elsewhere',
+    }
+  }
+}
+
+async function checkKernel(): Promise<Check> {
+  const name = `kernel ${DEFAULT_KERNEL}`
+  const kernel = await getInstalledKernel(DEFAULT_KERNEL)
+  if (!kernel) return { name, ok: false, detail: 'not fetched yet', fix: `vitest-uml kernels fetch ${DEFAULT_KERNEL}` }
+  const bwrap = await findHostTool('bwrap')
+  if (!bwrap) return { name, ok: false, detail: 'cannot start without bwrap', fix: 'apt-get install bubblewrap' }
+  const sandbox = buildSandboxArgs({ mounts: [{ source: kernel.dir, target: SANDBOX_KERNEL_DIR }] })
+  const result = await execa(bwrap, [...sandbox, '--', `${SANDBOX_KERNEL_DIR}/linux`, '--version'], { reject: false })
+  if (result.exitCode === 0)
+    return { name, ok: true, detail: `starts (${result.stdout.trim()}${kernel.supportsSeccomp ? ', seccomp' : ''})` }
+  return {
+    name,
+    ok: false,
+    detail: (result.stderr || result.stdout).trim(),
+    fix: `rm -rf ${kernel.dir} && vitest-uml kernels fetch ${DEFAULT_KERNEL}`,
+  }
+}

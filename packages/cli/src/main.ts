@@ -1,0 +1,38 @@
+import { isUmlError } from '@vitest-uml/core'
+import { doctorCommand } from './commands/doctor.js'
+import { imagesCommand } from './commands/images.js'
+import { kernelsCommand } from './commands/kernels.js'
+import { runCommand } from './commands/run.js'
+import { shellCommand } from './commands/shell.js'
+import { USAGE } from './usage.js'
+
+const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
+  run: runCommand,
+  shell: shellCommand,
+  kernels: kernelsCommand,
+  images: imagesCommand,
+  doctor: doctorCommand,
+}
+
+/** Runs the CLI and returns its exit status; errors are printed, coded errors with their code. */
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...args] = argv
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(`${USAGE}\n`)
+    return command === undefined ? 2 : 0
+  }
+  const handler = COMMANDS[command]
+  if (!handler) {
+    process.stderr.write(`vitest-uml: unknown command ${JSON.stringify(command)}.\n\n${USAGE}\n`)
+    return 2
+  }
+  try {
+    return await handler(args)
+  } catch (error) {
+    if (isUmlError(error)) {
+      process.stderr.write(`vitest-uml: ${error.message}\n[${error.code}]\n`)
+      return error.code === 'UML_INVALID_OPTIONS' ? 2 : 1
+    }
+    throw error
+  }
+}

@@ -1,0 +1,13 @@
+import { type GuestOptions, guestOptionsSchema } from './guest-options.js'
+import { spawnUml } from './spawn-uml.js'
+
+/**
+ * Boots a guest whose console is this process's terminal and runs a root login shell on it;
+ * resolves with the UML exit status once the shell has exited and the guest powered off.
+ * UML puts the terminal in raw mode itself and restores it at exit.
+ */
+export async function runShell(input: GuestOptions): Promise<number | null> {
+  const options = guestOptionsSchema.parse(input)
+  const uml = await spawnUml(options, 'shell')
+  return uml.exit
+}

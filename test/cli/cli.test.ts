@@ -1,0 +1,138 @@
+import { setTimeout as delay } from 'node:timers/promises'
+import { execa } from 'execa'
+import { afterEach, describe, expect, it } from 'vitest'
+import { CLI_PATH, runCli } from '../helpers/run-cli.js'
+import { listUmlProcesses } from '../helpers/uml-processes.js'
+
+afterEach(async () => {
+  expect(await listUmlProcesses()).toEqual([])
+})
+
+async function waitForNoUmlProcesses(timeoutMs = 10_000): Promise<string[]> {
+  const deadline = Date.now() + timeoutMs
+  let left = await listUmlProcesses()
+  while (left.length > 0 && Date.now() < deadline) {
+    await delay(100)
+    left = await listUmlProcesses()
+  }
+  return left
+}
+
+describe('vitest-uml run', () => {
+  it('runs a command as root in a guest and exits with its status', async () => {
+    const result = await runCli(['run', '--', 'sh', '-c', 'id -u; uname -r; echo to-stderr >&2; exit 7'])
+    expect(result.exitCode).toBe(7)
+    expect(result.stdout).toMatch(/^0\n7\.2\.\d+$/)
+    expect(result.stderr).toContain('to-stderr')
+  })
+
+  it('takes --kernel, --image, --env and --cwd', async () => {
+    const result = await runCli([
+      'run',
+      '--kernel',
+      '6.12',
+      '--image',
+      'debian-trixie',
+      '--env',
+      'GREETING=hi there',
+      '--cwd',
+      '/etc',
+      '--',
+      'sh',
+      '-c',
+      'echo "$GREETING"; pwd; uname -r; . /etc/os-release; echo $VERSION_CODENAME',
+    ])
+    expect(result.exitCode).toBe(0)
+    expect(result.stdout.split('\n')).toEqual(['hi there', '/etc', expect.stringMatching(/^6\.12\./), 'trixie'])
+  })
+
+  it('rejects bad input with a coded error that says what to do', async () => {
+    const unknownOption = await runCli(['run', '--kernal', '7.2', '--', 'true'])
+    expect(unknownOption.exitCode).toBe(2)
+    expect(unknownOption.stderr).toContain('UML_INVALID_OPTIONS')
+    expect(unknownOption.stderr).toContain("'--kernal'")
+    const noCommand = await runCli(['run'])
+    expect(noCommand.exitCode).toBe(2)
+    expect(noCommand.stderr).toContain('name the command to run after --')
+    const unknownKernel = await runCli(['run', '--kernel', '9.9', '--', 'true'])
+    expect(unknownKernel.exitCode).toBe(1)
+    expect(unknownKernel.stderr).toContain('UML_KERNEL_UNKNOWN')
+    expect(unknownKernel.stderr).toContain('7.2')
+    const unknownImage = await runCli(['run', '--image', 'debian-potato', '--', 'true'])
+    expect(unknownImage.exitCode).toBe(1)
+    expect(unknownImage.stderr).toContain('UML_IMAGE_UNKNOWN')
+  })
+
+  it('stops its guest when interrupted with SIGINT', async () => {
+    const cli = runCli(['run', '--', 'sh', '-c', 'echo started; sleep 300'])
+    await new Promise<void>((resolve) =>
+      cli.stdout?.on('data', (data: Buffer) => data.toString().includes('started') && resolve()),
+    )
+    expect(await listUmlProcesses()).toHaveLength(1)
+    cli.kill('SIGINT')
+    const result = await cli
+    expect(result.exitCode).toBe(130)
+    expect(await waitForNoUmlProcesses()).toEqual([])
+  })
+
+  it('leaves no guest running when killed with SIGKILL', async () => {
+    const cli = runCli(['run', '--', 'sh', '-c', 'echo started; sleep 300'])
+    await new Promise<void>((resolve) =>
+      cli.stdout?.on('data', (data: Buffer) => data.toString().includes('started') && resolve()),
+    )
+    cli.kill('SIGKILL')
+    await cli
+    expect(await waitForNoUmlProcesses()).toEqual([])
+  })
+})
+
+describe('vitest-uml shell', () => {
+  it('gives a root shell on a terminal', async () => {
+    // script(1) gives the CLI a pseudo-terminal, as a person at a terminal would have.
+    const typing = 'sleep 8; printf "echo uid=\\$(id -u)\\r"; sleep 2; printf "exit\\r"; sleep 2'
+    const result = await execa(
+      'sh',
+      ['-c', `(${typing}) | script -qec "${process.execPath} ${CLI_PATH} shell" /dev/null`],
+      { reject: false },
+    )
+    expect(result.stdout).toContain('uid=0')
+    expect(result.stdout).toContain('logout')
+    expect(result.exitCode).toBe(0)
+  })
+
+  it('refuses to start without a terminal', async () => {
+    const result = await runCli(['shell'], { input: 'id\n' })
+    expect(result.exitCode).toBe(2)
+    expect(result.stderr).toContain('needs a terminal')
+  })
+})
+
+describe('vitest-uml kernels, images and doctor', () => {
+  it('lists the pinned kernels as cached', async () => {
+    const result = await runCli(['kernels', 'list'])
+    expect(result.exitCode).toBe(0)
+    for (const name of ['5.10', '6.1', '6.12', '7.2 (default)']) expect(result.stdout).toContain(name)
+    expect(result.stdout.match(/\byes \(/g)).toHaveLength(4)
+  })
+
+  it('lists the four recipe images as built', async () => {
+    const result = await runCli(['images', 'list'])
+    expect(result.exitCode).toBe(0)
+    for (const name of ['debian-bullseye', 'debian-bookworm', 'debian-trixie', 'debian-sid']) {
+      expect(result.stdout).toMatch(new RegExp(`${name}\\s+recipe\\s+yes`))
+    }
+  })
+
+  it('doctor finds this host ready', async () => {
+    const result = await runCli(['doctor'])
+    expect(result.stdout).toContain('This host can run vitest-uml guests.')
+    expect(result.exitCode).toBe(0)
+  })
+
+  it('prints usage for an unknown command', async () => {
+    const result = await runCli(['frobnicate'])
+    expect(result.exitCode).toBe(2)
+    expect(result.stderr).toContain('unknown command "frobnicate"')
+    expect(result.stderr).toContain('Usage: vitest-uml')
+  })
+})

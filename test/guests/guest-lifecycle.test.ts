@@ -1,0 +1,132 @@
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { isUmlError } from '@vitest-uml/core'
+import { Guest } from '@vitest-uml/guest'
+import { afterEach, describe, expect, it } from 'vitest'
+import { bootGuest, guestOptions } from '../helpers/boot-guest.js'
+import { listUmlProcesses } from '../helpers/uml-processes.js'
+
+afterEach(async () => {
+  expect(await listUmlProcesses()).toEqual([])
+})
+
+describe('a guest', () => {
+  it('runs commands as root, streams output and passes exit statuses through', async () => {
+    const guest = await bootGuest()
+    try {
+      const id = await guest.exec(['id', '-u'])
+      expect(id.stdout.trim()).toBe('0')
+      const chunks: string[] = []
+      const result = await guest.exec(['sh', '-c', 'echo out; echo err >&2; exit 42'], {
+        onStdout: (data) => chunks.push(`out:${Buffer.from(data).toString().trim()}`),
+        onStderr: (data) => chunks.push(`err:${Buffer.from(data).toString().trim()}`),
+      })
+      expect(result.exitCode).toBe(42)
+      expect(chunks.sort()).toEqual(['err:err', 'out:out'])
+      const killed = await guest.exec(['sh', '-c', 'kill -TERM $$'])
+      expect(killed).toMatchObject({ exitCode: null, signal: 'SIGTERM' })
+      // Root can do what only root can: add a user, write under /etc.
+      const useradd = await guest.exec(['sh', '-c', 'useradd -m alice && id -u alice && echo hi > /etc/only-root'])
+      expect(useradd.exitCode).toBe(0)
+      expect(Number(useradd.stdout.trim())).toBeGreaterThanOrEqual(1000)
+    } finally {
+      await guest.dispose()
+    }
+  })
+
+  it('carries large payloads both ways over the serial channel', async () => {
+    const guest = await bootGuest()
+    try {
+      // Three variables just under Linux's 128 KiB limit for one: 300 KB through the flow-controlled side.
+      const big = 'x'.repeat(100_000)
+      const inbound = await guest.exec(['sh', '-c', 'printf %s "$A$B$C" | wc -c'], { env: { A: big, B: big, C: big } })
+      expect(inbound.stdout.trim()).toBe('300000')
+      const tooBig = guest.exec(['true'], { env: { HUGE: 'x'.repeat(200_000) } })
+      await expect(tooBig).rejects.toMatchObject({
+        code: 'UML_COMMAND_FAILED',
+        message: expect.stringContaining('E2BIG'),
+      })
+      const outbound = await guest.exec(['sh', '-c', 'head -c 5000000 /dev/zero | tr "\\0" y'])
+      expect(outbound.stdout.length).toBe(5_000_000)
+    } finally {
+      await guest.dispose()
+    }
+  })
+
+  it('starts every guest on a pristine disk: what one wrote, the next does not see', async () => {
+    const first = await bootGuest()
+    try {
+      const wrote = await first.exec(['sh', '-c', 'echo secret > /root/left-behind && sync && cat /root/left-behind'])
+      expect(wrote.stdout.trim()).toBe('secret')
+    } finally {
+      await first.dispose()
+    }
+    const second = await bootGuest()
+    try {
+      const looked = await second.exec(['test', '-e', '/root/left-behind'])
+      expect(looked.exitCode).toBe(1)
+    } finally {
+      await second.dispose()
+    }
+  })
+
+  it('leaves nothing on the host disk: COW layer and memory live in the sandbox', async () => {
+    const before = await readdir(tmpdir())
+    const guest = await bootGuest()
+    try {
+      const write = await guest.exec(['sh', '-c', 'head -c 20000000 /dev/urandom > /var/tmp/blob && sync'])
+      expect(write.exitCode).toBe(0)
+    } finally {
+      await guest.dispose()
+    }
+    expect(await readdir(tmpdir())).toEqual(before)
+  })
+
+  it('exposes shares read-only unless asked, at the same path', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'vitest-uml-share-'))
+    await writeFile(join(dir, 'hello.txt'), 'from the host')
+    const writableDir = await mkdtemp(join(tmpdir(), 'vitest-uml-share-rw-'))
+    try {
+      const guest = await bootGuest({ shares: [{ hostPath: dir }, { hostPath: writableDir, writable: true }] })
+      try {
+        expect((await guest.exec(['cat', join(dir, 'hello.txt')])).stdout).toBe('from the host')
+        expect((await guest.exec(['sh', '-c', `echo x > ${dir}/new`])).exitCode).not.toBe(0)
+        expect((await guest.exec(['sh', '-c', `echo x > ${writableDir}/new`])).exitCode).toBe(0)
+      } finally {
+        await guest.dispose()
+      }
+      expect(await readdir(dir)).toEqual(['hello.txt'])
+      expect(await readdir(writableDir)).toEqual(['new'])
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+      await rm(writableDir, { recursive: true, force: true })
+    }
+  })
+
+  it('fails a panicking guest with UML_GUEST_PANIC and the console as evidence', async () => {
+    const guest = await bootGuest()
+    const error = await guest.exec(['sh', '-c', 'echo c > /proc/sysrq-trigger']).catch((caught: unknown) => caught)
+    expect(isUmlError(error, 'UML_GUEST_PANIC')).toBe(true)
+    const details = (error as { details: { consoleTail: string; commandLine: string[] } }).details
+    expect(details.consoleTail).toContain('Kernel panic')
+    expect(details.commandLine).toContain('root=/dev/ubda')
+    await guest.dispose()
+    await expect(guest.exec(['true'])).rejects.toMatchObject({ code: 'UML_GUEST_PANIC' })
+  })
+
+  it('fails a guest that never becomes ready with UML_GUEST_BOOT_TIMEOUT and its console', async () => {
+    // An init that boots the kernel but never starts the agent.
+    const options = await guestOptions({
+      bootTimeoutMs: 8000,
+      // The kernel splits its command line at spaces, so the script uses $IFS instead.
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell variable, not a template
+      extraKernelArgs: ['init=/bin/sh', '--', '-c', 'echo${IFS}stuck-before-agent;exec${IFS}sleep${IFS}1000'],
+    })
+    const error = await Guest.boot(options).catch((caught: unknown) => caught)
+    expect(isUmlError(error, 'UML_GUEST_BOOT_TIMEOUT')).toBe(true)
+    const details = (error as { details: { consoleTail: string; commandLine: string[] } }).details
+    expect(details.consoleTail).toContain('stuck-before-agent')
+    expect(details.commandLine.join(' ')).toContain('init=/bin/sh')
+  })
+})

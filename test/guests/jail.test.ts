@@ -1,0 +1,59 @@
+import { randomBytes } from 'node:crypto'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { bootGuest } from '../helpers/boot-guest.js'
+
+/**
+ * Guest root is hostile: it may mount hostfs with any path. The host-side sandbox must keep every
+ * host file it was not given out of reach, whatever the guest kernel allows.
+ */
+describe.each(['7.2', '6.1'])('the host-side jail, kernel %s', (kernel) => {
+  const secret = `canary-${randomBytes(8).toString('hex')}`
+  let canaryDir: string
+  let shareDir: string
+
+  beforeAll(async () => {
+    canaryDir = await mkdtemp(join(tmpdir(), 'vitest-uml-canary-'))
+    await writeFile(join(canaryDir, 'canary.txt'), secret)
+    shareDir = await mkdtemp(join(tmpdir(), 'vitest-uml-shared-'))
+  })
+
+  afterAll(async () => {
+    await rm(canaryDir, { recursive: true, force: true })
+    await rm(shareDir, { recursive: true, force: true })
+  })
+
+  it('keeps guest root away from host files outside the shares', async () => {
+    const canary = join(canaryDir, 'canary.txt')
+    const attempts = [
+      // The host's root, as hostfs shows it without a path.
+      'mount -t hostfs none /mnt',
+      `mount -t hostfs -o hostfs=/ none /mnt`,
+      `mount -t hostfs -o / none /mnt`,
+      // `..` out of a share, in both mount syntaxes.
+      `mount -t hostfs -o hostfs=${shareDir}/../.. none /mnt`,
+      `mount -t hostfs -o ${shareDir}/../.. none /mnt`,
+      'mount -t hostfs -o hostfs=../../../.. none /mnt',
+      // The canary's own directory, named outright.
+      `mount -t hostfs -o hostfs=${canaryDir} none /mnt`,
+      `mount -t hostfs -o ${canaryDir} none /mnt`,
+    ]
+    const guest = await bootGuest({ kernel, shares: [{ hostPath: shareDir, writable: true }] })
+    try {
+      for (const attempt of attempts) {
+        const script = `mkdir -p /mnt; ${attempt} 2>&1; cat /mnt${canary} /mnt${canary.slice(1)} /mnt/canary.txt 2>&1; ls /mnt 2>&1; cat /mnt/etc/hostname 2>&1; echo overwritten > /mnt${canary} 2>&1; umount /mnt 2>/dev/null; true`
+        const result = await guest.exec(['sh', '-c', script])
+        expect(result.stdout, attempt).not.toContain(secret)
+      }
+      // A symlink planted in a writable share resolves inside the guest, not on the host.
+      await guest.exec(['ln', '-s', canary, join(shareDir, 'link')])
+      const viaLink = await guest.exec(['sh', '-c', `cat ${join(shareDir, 'link')} 2>&1`])
+      expect(viaLink.stdout).not.toContain(secret)
+    } finally {
+      await guest.dispose()
+    }
+    expect(await readFile(canary, 'utf8')).toBe(secret)
+  })
+})

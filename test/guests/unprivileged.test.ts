@@ -1,0 +1,59 @@
+import { cp, mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join, relative } from 'node:path'
+import { getCacheDir } from '@vitest-uml/core'
+import { resolveImage } from '@vitest-uml/images'
+import { resolveKernel } from '@vitest-uml/kernels'
+import { execa } from 'execa'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { CLI_PATH } from '../helpers/run-cli.js'
+
+const USER = 'vitest-uml-e2e'
+
+/** A throw-away host user with no privileges: guests must still boot, with root inside. */
+describe('an unprivileged host user', () => {
+  let home: string
+
+  beforeAll(async () => {
+    if (process.getuid?.() !== 0)
+      throw new Error('This test creates a throw-away host user, so it must run as root (CI does).')
+    await execa('userdel', ['-r', USER], { reject: false })
+    home = await mkdtemp(join(tmpdir(), 'vitest-uml-home-'))
+    await rm(home, { recursive: true })
+    await execa('useradd', ['--create-home', '--home-dir', home, '--shell', '/bin/sh', USER])
+    // The user gets its own cache holding copies of a kernel and an image (root's cache may not be
+    // readable to it); it prepares the guest Node runtime itself.
+    const rootCache = getCacheDir()
+    const userCache = join(home, '.cache', 'vitest-uml')
+    const kernel = await resolveKernel('7.2', { cacheDir: rootCache })
+    const image = await resolveImage('debian-bookworm', { cacheDir: rootCache })
+    for (const dir of [kernel.dir, image.dir]) {
+      await cp(dir, join(userCache, relative(rootCache, dir)), { recursive: true })
+    }
+    await execa('chown', ['-R', `${USER}:${USER}`, home])
+  })
+
+  afterAll(async () => {
+    await execa('userdel', ['-r', USER], { reject: false })
+    await rm(home, { recursive: true, force: true })
+  })
+
+  it('runs a guest in which it is root, and gains nothing on the host', async () => {
+    const script = 'id -u; touch /etc/only-root && echo wrote-etc'
+    const result = await execa(
+      'runuser',
+      ['-u', USER, '--', process.execPath, CLI_PATH, 'run', '--image', 'debian-bookworm', '--', 'sh', '-c', script],
+      {
+        reject: false,
+        env: { HOME: home, PATH: process.env.PATH },
+        extendEnv: false,
+      },
+    )
+    expect(result.stderr).not.toContain('UML_')
+    expect(result.exitCode).toBe(0)
+    expect(result.stdout.split('\n').slice(0, 2)).toEqual(['0', 'wrote-etc'])
+    // The guest machinery ran as the user: the Node runtime it prepared in its cache is its own.
+    const owner = await execa('stat', ['-c', '%U', join(home, '.cache', 'vitest-uml', 'node')])
+    expect(owner.stdout.trim()).toBe(USER)
+  })
+})
