@@ -3,7 +3,7 @@ import { GUEST_CHANNEL_DEVICE, type HostMessage } from '@vitest-uml/protocol'
 import { openAgentChannel } from './channel.js'
 import { mountShares } from './mount-shares.js'
 import { readOsRelease } from './os-release.js'
-import { type RunningCommand, runCommand } from './run-command.js'
+import { type RunningProcess, startProcess } from './start-process.js'
 
 /**
  * The agent: started by the guest's init, it greets the host, sets up what the host asks for,
@@ -11,7 +11,7 @@ import { type RunningCommand, runCommand } from './run-command.js'
  */
 function main(): void {
   const channel = openAgentChannel(GUEST_CHANNEL_DEVICE)
-  const running = new Map<number, RunningCommand>()
+  const running = new Map<number, RunningProcess>()
 
   const handle = (message: HostMessage) => {
     switch (message.t) {
@@ -23,19 +23,23 @@ function main(): void {
           channel.send({ t: 'agent-error', message: (error as Error).message })
         }
         return
-      case 'exec': {
-        const command = runCommand(message, (reply) => {
+      case 'exec':
+      case 'fork': {
+        const started = startProcess(message, (reply) => {
           if (reply.t === 'exit') running.delete(reply.id)
           channel.send(reply)
         })
-        running.set(message.id, command)
+        running.set(message.id, started)
         return
       }
+      case 'ipc':
+        running.get(message.id)?.send(message.message)
+        return
       case 'signal':
         running.get(message.id)?.signal(message.signal)
         return
       case 'shutdown':
-        for (const command of running.values()) command.signal('SIGKILL')
+        for (const process of running.values()) process.signal('SIGKILL')
         channel.close()
         process.exit(0)
     }

@@ -17,6 +17,7 @@ export type UmlErrorCode =
   | 'UML_GUEST_PANIC'
   | 'UML_GUEST_EXITED'
   | 'UML_GUEST_DISPOSED'
+  | 'UML_GUEST_HUNG'
   | 'UML_GUEST_PROTOCOL'
   | 'UML_COMMAND_FAILED'
 

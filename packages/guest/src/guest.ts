@@ -1,10 +1,11 @@
 import type { Readable, Writable } from 'node:stream'
 import { setTimeout as delay } from 'node:timers/promises'
 import { UmlError } from '@vitest-uml/core'
-import type { AgentMessage, ExitMessage, ReadyMessage } from '@vitest-uml/protocol'
+import type { AgentMessage, ExecMessage, ExitMessage, ForkMessage, ReadyMessage } from '@vitest-uml/protocol'
 import { ConsoleLog } from './console-log.js'
 import { guestFailure } from './guest-failure.js'
 import { type GuestOptions, guestOptionsSchema } from './guest-options.js'
+import { GuestProcess } from './guest-process.js'
 import { HostChannel } from './host-channel.js'
 import { type SpawnedUml, spawnUml } from './spawn-uml.js'
 
@@ -14,6 +15,8 @@ const SHUTDOWN_GRACE_MS = 3000
 export interface ExecOptions {
   env?: Record<string, string>
   cwd?: string
+  /** Guest user to run as; root by default. */
+  user?: string
   onStdout?: (data: Uint8Array) => void
   onStderr?: (data: Uint8Array) => void
 }
@@ -27,18 +30,27 @@ export interface ExecResult {
   stderr: string
 }
 
-interface PendingExec {
-  options: ExecOptions
-  stdout: Buffer[]
-  stderr: Buffer[]
-  resolve: (result: ExecResult) => void
-  reject: (error: Error) => void
+export interface ForkOptions {
+  args?: string[]
+  execArgv?: string[]
+  env?: Record<string, string>
+  cwd?: string
+  /** Guest user to run as; root by default. */
+  user?: string
+}
+
+/** What the guest sends back about one process, routed by its id. */
+interface ProcessHandlers {
+  output(stream: 'stdout' | 'stderr', data: Buffer): void
+  ipc(message: unknown): void
+  exit(message: ExitMessage): void
+  fail(error: Error): void
 }
 
 /** A booted guest, ready to run commands as root until disposed. */
 export class Guest {
   private nextId = 1
-  private readonly pending = new Map<number, PendingExec>()
+  private readonly processes = new Map<number, ProcessHandlers>()
   private disposed = false
   private failure: UmlError | undefined
 
@@ -55,8 +67,8 @@ export class Guest {
     channel.on('message', (message) => this.receive(message))
     void exited.then((failure) => {
       this.failure = failure ?? new UmlError('UML_GUEST_DISPOSED', 'The guest was disposed; boot a new one.')
-      for (const entry of this.pending.values()) entry.reject(this.failure)
-      this.pending.clear()
+      for (const handlers of this.processes.values()) handlers.fail(this.failure)
+      this.processes.clear()
     })
   }
 
@@ -78,18 +90,76 @@ export class Guest {
 
   /** Runs a command as root in the guest and resolves with its exit status. */
   exec(argv: string[], options: ExecOptions = {}): Promise<ExecResult> {
-    if (this.failure) return Promise.reject(this.failure)
-    const id = this.nextId++
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { options, stdout: [], stderr: [], resolve, reject })
-      this.channel.send({
-        t: 'exec',
-        id,
-        argv,
-        ...(options.env && { env: options.env }),
-        ...(options.cwd && { cwd: options.cwd }),
-      })
+      const collected = { stdout: [] as Buffer[], stderr: [] as Buffer[] }
+      this.start(
+        { t: 'exec', argv, ...pick(options, ['env', 'cwd', 'user']) },
+        {
+          output(stream, data) {
+            const callback = stream === 'stdout' ? options.onStdout : options.onStderr
+            if (callback) callback(data)
+            else collected[stream].push(data)
+          },
+          ipc() {},
+          exit(message) {
+            if (message.error) {
+              reject(
+                new UmlError(
+                  'UML_COMMAND_FAILED',
+                  `Could not start ${JSON.stringify(argv[0])} in the guest: ${message.error}`,
+                ),
+              )
+              return
+            }
+            resolve({
+              exitCode: message.code,
+              signal: message.signal,
+              stdout: Buffer.concat(collected.stdout).toString(),
+              stderr: Buffer.concat(collected.stderr).toString(),
+            })
+          },
+          fail: reject,
+        },
+      )
     })
+  }
+
+  /** Starts a Node module in the guest with an IPC channel, like child_process.fork. */
+  fork(entry: string, options: ForkOptions = {}): GuestProcess {
+    let id = 0
+    const process = new GuestProcess(
+      (message) => this.channel.send({ t: 'ipc', id, message }),
+      (signal) => this.channel.send({ t: 'signal', id, signal }),
+    )
+    id = this.start(
+      { t: 'fork', entry, ...pick(options, ['args', 'execArgv', 'env', 'cwd', 'user']) },
+      {
+        output: (stream, data) => process.emit(stream, data),
+        ipc: (message) => process.emit('message', message),
+        exit: (message) =>
+          process.emit('exit', {
+            code: message.code,
+            signal: message.signal,
+            ...(message.error && {
+              error: new UmlError('UML_COMMAND_FAILED', `Could not start ${entry} in the guest: ${message.error}`),
+            }),
+          }),
+        fail: (error) => process.emit('exit', { code: null, signal: null, error }),
+      },
+    )
+    return process
+  }
+
+  private start(request: Omit<ExecMessage, 'id'> | Omit<ForkMessage, 'id'>, handlers: ProcessHandlers): number {
+    const id = this.nextId++
+    if (this.failure) {
+      const failure = this.failure
+      queueMicrotask(() => handlers.fail(failure))
+      return id
+    }
+    this.processes.set(id, handlers)
+    this.channel.send({ ...request, id } as ExecMessage | ForkMessage)
+    return id
   }
 
   /** Powers the guest off (killing it if it does not stop in time); its disk and memory go with it. */
@@ -98,7 +168,10 @@ export class Guest {
       this.disposed = true
       this.lifecycle.stopping = true
       this.channel.send({ t: 'shutdown' })
-      const stopped = await Promise.race([this.exited.then(() => true), delay(SHUTDOWN_GRACE_MS, false)])
+      const stopped = await Promise.race([
+        this.exited.then(() => true),
+        delay(SHUTDOWN_GRACE_MS, false, { ref: false }),
+      ])
       if (!stopped) this.uml.process.kill('SIGKILL')
     }
     await this.exited
@@ -109,35 +182,14 @@ export class Guest {
   }
 
   private receive(message: AgentMessage): void {
-    if (message.t === 'stdout' || message.t === 'stderr') {
-      const entry = this.pending.get(message.id)
-      const data = Buffer.from(message.data)
-      const callback = message.t === 'stdout' ? entry?.options.onStdout : entry?.options.onStderr
-      if (callback) callback(data)
-      else entry?.[message.t].push(data)
-    } else if (message.t === 'exit') {
-      this.finish(message)
-    }
-  }
-
-  private finish(message: ExitMessage): void {
-    const entry = this.pending.get(message.id)
-    if (!entry) return
-    this.pending.delete(message.id)
-    if (message.error) {
-      entry.reject(
-        new UmlError('UML_COMMAND_FAILED', `Could not start the command in the guest: ${message.error}`, {
-          details: { id: message.id },
-        }),
-      )
-      return
-    }
-    entry.resolve({
-      exitCode: message.code,
-      signal: message.signal,
-      stdout: Buffer.concat(entry.stdout).toString(),
-      stderr: Buffer.concat(entry.stderr).toString(),
-    })
+    if (message.t !== 'stdout' && message.t !== 'stderr' && message.t !== 'ipc' && message.t !== 'exit') return
+    const handlers = this.processes.get(message.id)
+    if (!handlers) return
+    if (message.t === 'ipc') handlers.ipc(message.message)
+    else if (message.t === 'exit') {
+      this.processes.delete(message.id)
+      handlers.exit(message)
+    } else handlers.output(message.t, Buffer.from(message.data))
   }
 
   /**
@@ -198,4 +250,11 @@ export class Guest {
     })
     return new Guest(uml, channel, consoleLog, lifecycle, ready, exited)
   }
+}
+
+/** The listed keys of an options object that are set, so unset ones stay off the wire. */
+function pick<T extends object, K extends keyof T>(options: T, keys: K[]): Partial<Pick<T, K>> {
+  const picked: Partial<Pick<T, K>> = {}
+  for (const key of keys) if (options[key] !== undefined) picked[key] = options[key]
+  return picked
 }

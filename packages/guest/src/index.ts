@@ -1,6 +1,7 @@
 export { ConsoleLog } from './console-log.js'
-export { type ExecOptions, type ExecResult, Guest } from './guest.js'
+export { type ExecOptions, type ExecResult, type ForkOptions, Guest } from './guest.js'
 export { type GuestOptions, guestOptionsSchema, type ResolvedGuestOptions, type Share } from './guest-options.js'
+export { GuestProcess } from './guest-process.js'
 export { prepareNodeRuntime } from './node-runtime.js'
 export { runShell } from './run-shell.js'
 export { agentDistDir } from './spawn-uml.js'

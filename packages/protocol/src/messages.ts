@@ -13,6 +13,7 @@ export interface SetupMessage {
   shares: ShareMount[]
 }
 
+/** Runs a command; its output comes back as `stdout`/`stderr`, its end as `exit`. */
 export interface ExecMessage {
   t: 'exec'
   id: number
@@ -21,6 +22,26 @@ export interface ExecMessage {
   cwd?: string
   /** Run as this guest user (name or uid) instead of root. */
   user?: string
+}
+
+/** Starts a Node process in the guest with an IPC channel (like child_process.fork). */
+export interface ForkMessage {
+  t: 'fork'
+  id: number
+  /** Module to run, by absolute path. */
+  entry: string
+  args?: string[]
+  execArgv?: string[]
+  env?: Record<string, string>
+  cwd?: string
+  user?: string
+}
+
+/** A message for a forked process's IPC channel, in either direction. */
+export interface ForkIpcMessage {
+  t: 'ipc'
+  id: number
+  message: unknown
 }
 
 export interface SignalMessage {
@@ -39,7 +60,7 @@ export interface AckMessage {
   bytes: number
 }
 
-export type HostMessage = SetupMessage | ExecMessage | SignalMessage | ShutdownMessage
+export type HostMessage = SetupMessage | ExecMessage | ForkMessage | ForkIpcMessage | SignalMessage | ShutdownMessage
 
 export interface HelloMessage {
   t: 'hello'
@@ -75,7 +96,14 @@ export interface AgentErrorMessage {
   message: string
 }
 
-export type AgentMessage = HelloMessage | ReadyMessage | AckMessage | OutputMessage | ExitMessage | AgentErrorMessage
+export type AgentMessage =
+  | HelloMessage
+  | ReadyMessage
+  | AckMessage
+  | OutputMessage
+  | ExitMessage
+  | ForkIpcMessage
+  | AgentErrorMessage
 
 /**
  * Most bytes the host keeps unacknowledged on the serial line. UML's serial driver loses data for

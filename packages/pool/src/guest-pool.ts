@@ -1,0 +1,56 @@
+import { setTimeout as delay } from 'node:timers/promises'
+import type { Guest } from '@vitest-uml/guest'
+
+/** How long closing waits for workers to stop their own guests before disposing them itself. */
+const LEASE_RELEASE_GRACE_MS = 10_000
+
+/**
+ * Keeps `size` guests booting or booted ahead of need and hands them out one at a time. A guest
+ * is used by one pool worker and disposed by it; the pool boots a replacement at each lease.
+ * A boot that fails surfaces at the lease that takes it, so the file that needed it reports why.
+ */
+export class GuestPool {
+  private readonly warm: Promise<Guest>[] = []
+  private readonly leased = new Set<Guest>()
+  private closed = false
+
+  constructor(
+    private readonly boot: () => Promise<Guest>,
+    private readonly size: number,
+  ) {}
+
+  /** Starts booting guests until `size` are on their way. */
+  fill(): void {
+    while (!this.closed && this.warm.length < this.size) {
+      const booting = this.boot()
+      booting.catch(() => {})
+      this.warm.push(booting)
+    }
+  }
+
+  async lease(): Promise<Guest> {
+    if (this.closed) throw new Error('The uml guest pool is closed. This is a bug in vitest-pool-uml.')
+    const next = this.warm.shift() ?? this.boot()
+    this.fill()
+    const guest = await next
+    this.leased.add(guest)
+    void guest.exited.then(() => this.leased.delete(guest))
+    return guest
+  }
+
+  /**
+   * Disposes every guest: warm ones at once; leased ones once their workers had the time to stop
+   * them (Vitest stops runners while it closes), so a worker is not cut off mid-stop.
+   */
+  async close(): Promise<void> {
+    this.closed = true
+    const warm = this.warm.splice(0)
+    const released = Promise.allSettled([...this.leased].map((guest) => guest.exited))
+    await Promise.allSettled([
+      ...warm.map(async (booting) => (await booting).dispose()),
+      Promise.race([released, delay(LEASE_RELEASE_GRACE_MS, undefined, { ref: false })]).then(() =>
+        Promise.allSettled([...this.leased].map((guest) => guest.dispose())),
+      ),
+    ])
+  }
+}

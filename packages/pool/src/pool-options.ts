@@ -1,0 +1,64 @@
+import { z } from 'zod'
+
+const shareSchema = z.object({
+  /** Absolute host path; the guest sees it at the same path. */
+  path: z.string().startsWith('/', 'must be an absolute path'),
+  /** Read-only unless set. */
+  writable: z.boolean().default(false),
+})
+
+/** Options of `uml()` and `umlPool()`. */
+export const poolOptionsSchema = z
+  .object({
+    /**
+     * Guest kernel: `5.10`, `6.1`, `6.12` or `7.2`.
+     * @default '7.2'
+     */
+    kernel: z.string().default('7.2'),
+    /**
+     * Guest image: a recipe (`debian-bullseye`, `debian-bookworm`, `debian-trixie`, `debian-sid`) or an imported image.
+     * @default 'debian-trixie'
+     */
+    image: z.string().default('debian-trixie'),
+    /**
+     * Guest memory in MiB. Host memory is only used as the guest touches it.
+     * @default 512
+     */
+    memory: z.number().int().min(128).max(16384).default(512),
+    /**
+     * Most a guest may write to its disk, in MiB (its copy-on-write layer lives in host memory).
+     * @default 4096
+     */
+    disk: z.number().int().min(64).default(4096),
+    /**
+     * Guests kept booted ahead of need. By default Vitest's `maxWorkers` plus one.
+     */
+    warmGuests: z.number().int().min(0).max(64).optional(),
+    /**
+     * Milliseconds a guest may take to boot and report ready.
+     * @default 60000
+     */
+    bootTimeout: z.number().int().positive().default(60_000),
+    /**
+     * Milliseconds a test file may run before its guest is deemed hung, stopped and the file failed.
+     * Vitest's `testTimeout` cannot interrupt code that never yields; this can.
+     * @default 600000
+     */
+    fileTimeout: z.number().int().positive().default(600_000),
+    /**
+     * Guest user the tests run as.
+     * @default 'root'
+     */
+    user: z.string().min(1).default('root'),
+    /**
+     * More host directories for the guest, read-only unless `writable`. The project, and the
+     * `node_modules` that Vitest and this pool are loaded from, are shared read-only already.
+     */
+    shares: z.array(shareSchema).default([]),
+    /** Environment variables for the test workers inside the guest, over Vitest's own. */
+    env: z.record(z.string(), z.string()).default({}),
+  })
+  .strict()
+
+export type UmlPoolOptions = z.input<typeof poolOptionsSchema>
+export type ResolvedPoolOptions = z.output<typeof poolOptionsSchema>

@@ -1,0 +1,130 @@
+import { EventEmitter } from 'node:events'
+import { setTimeout as delay } from 'node:timers/promises'
+import { isUmlError, UmlError } from '@vitest-uml/core'
+import type { Guest, GuestProcess } from '@vitest-uml/guest'
+import type { PoolOptions, PoolWorker, WorkerRequest } from 'vitest/node'
+import { guestWorkerEnv } from './guest-worker-env.js'
+import { isHostFsRequest, serveHostFsRequest } from './host-fs.js'
+import type { UmlPoolContext } from './uml-pool-context.js'
+
+/** Time the worker gets to exit after SIGTERM before its guest is powered off regardless. */
+const STOP_GRACE_MS = 2000
+
+/**
+ * One Vitest pool worker: the real Vitest worker (`vitest/dist/workers/forks.js`, the project's
+ * own copy) forked inside a leased guest, its IPC channel carried over the guest's serial line.
+ * Stopping it disposes the guest, so the next file starts on a pristine disk.
+ */
+export class UmlPoolWorker implements PoolWorker {
+  readonly name = 'uml'
+  /** Module fetches answer with code, not with paths to host cache files the guest cannot see. */
+  readonly cacheFs = false
+  private readonly events = new EventEmitter()
+  private guest: Guest | undefined
+  private process: GuestProcess | undefined
+  private hangTimer: NodeJS.Timeout | undefined
+  private context: UmlPoolContext | undefined
+  /** Set once Vitest stops the worker: the guest going away is then expected, not an error. */
+  private stopping = false
+
+  constructor(
+    private readonly options: PoolOptions,
+    private readonly preparing: Promise<UmlPoolContext>,
+  ) {}
+
+  async start(): Promise<void> {
+    this.context = await this.preparing
+    const { settings } = this.context
+    const guest = await this.context.guests.lease()
+    this.guest = guest
+    const process = guest.fork(settings.workerEntry, {
+      execArgv: this.options.execArgv,
+      env: guestWorkerEnv(this.options.env, { ...settings.guestEnv, ...settings.options.env }),
+      cwd: settings.root,
+      user: settings.options.user,
+    })
+    this.process = process
+    const logger = this.options.project.vitest.logger
+    process.on('stdout', (data) => logger.outputStream.write(data))
+    process.on('stderr', (data) => logger.errorStream.write(data))
+    process.on('message', (message) => {
+      if (isHostFsRequest(message)) {
+        void serveHostFsRequest(message, [settings.root]).then((reply) => process.send(reply))
+        return
+      }
+      if (isWorkerResponse(message, 'testfileFinished')) this.clearHangTimer()
+      this.events.emit('message', message)
+    })
+    process.on('exit', ({ error }) => {
+      this.clearHangTimer()
+      // A guest disposed on purpose (the pool closing) is a shutdown, not a failure of the file.
+      if (this.stopping || isUmlError(error, 'UML_GUEST_DISPOSED')) return
+      // One event per failure: Vitest stops listening for errors after the first.
+      if (error) this.emitError(error)
+      else this.events.emit('exit')
+    })
+  }
+
+  send(message: WorkerRequest): void {
+    if (message.type === 'run' || message.type === 'collect') this.armHangTimer()
+    this.process?.send(message)
+  }
+
+  on(event: string, callback: (arg: unknown) => void): void {
+    this.events.on(event, callback)
+  }
+
+  off(event: string, callback: (arg: unknown) => void): void {
+    this.events.off(event, callback)
+  }
+
+  deserialize(data: unknown): unknown {
+    return data
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true
+    this.clearHangTimer()
+    const process = this.process
+    if (process && !process.exited) {
+      const exited = new Promise((resolve) => process.once('exit', resolve))
+      process.kill('SIGTERM')
+      await Promise.race([exited, delay(STOP_GRACE_MS, undefined, { ref: false })])
+    }
+    await this.guest?.dispose()
+    this.process = undefined
+    this.guest = undefined
+  }
+
+  /** A file that runs past `fileTimeout` is deemed hung: its guest is stopped and the file fails. */
+  private armHangTimer(): void {
+    this.clearHangTimer()
+    const fileTimeout = this.context?.settings.options.fileTimeout
+    if (fileTimeout === undefined) return
+    this.hangTimer = setTimeout(() => {
+      const guest = this.guest
+      const error = new UmlError(
+        'UML_GUEST_HUNG',
+        `A test file ran longer than fileTimeout (${fileTimeout} ms), so its guest was stopped. Raise fileTimeout in the uml() options if it needs longer.\nConsole (last lines):\n${guest?.consoleTail() ?? ''}`,
+        { details: { consoleTail: guest?.consoleTail(), fileTimeout } },
+      )
+      this.emitError(error)
+      void guest?.dispose()
+    }, fileTimeout)
+  }
+
+  /** Vitest listens for errors only while the worker runs; an error with no listener would throw. */
+  private emitError(error: Error): void {
+    if (this.events.listenerCount('error') > 0) this.events.emit('error', error)
+  }
+
+  private clearHangTimer(): void {
+    clearTimeout(this.hangTimer)
+    this.hangTimer = undefined
+  }
+}
+
+function isWorkerResponse(message: unknown, type: string): boolean {
+  const response = message as { __vitest_worker_response__?: boolean; type?: string }
+  return response?.__vitest_worker_response__ === true && response.type === type
+}
