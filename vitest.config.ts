@@ -13,6 +13,8 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/**/*.test.ts'],
+          // Fixture projects that the tests write and run through Vitest themselves.
+          exclude: ['test/.fixtures/**'],
           globalSetup: ['test/setup/global-setup.ts'],
           // One file at a time: tests assert that no guest outlives them, which needs a quiet host.
           fileParallelism: false,

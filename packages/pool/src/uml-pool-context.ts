@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module'
 import { availableParallelism } from 'node:os'
 import { dirname, join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { createStreamProgress, getCacheDir } from '@vitest-uml/core'
 import { Guest, type GuestOptions } from '@vitest-uml/guest'
 import { ensureImage } from '@vitest-uml/images'
@@ -9,6 +10,7 @@ import type { TestProject } from 'vitest/node'
 import { GuestPool } from './guest-pool.js'
 import type { ResolvedPoolOptions } from './pool-options.js'
 import { projectShares } from './project-shares.js'
+import type { CreateFileTask } from './report-lost-files.js'
 
 export interface PoolSettings {
   options: ResolvedPoolOptions
@@ -18,6 +20,8 @@ export interface PoolSettings {
   workerEntry: string
   /** Tells tests where they run: `VITEST_UML_KERNEL`, `VITEST_UML_IMAGE`. */
   guestEnv: Record<string, string>
+  /** The project's Vitest's own file-task factory, to report files whose guest died. */
+  createFileTask: CreateFileTask
 }
 
 /** What every worker of one uml pool shares: its settings and its warm guests. */
@@ -57,7 +61,9 @@ export async function createPoolContext(project: TestProject, options: ResolvedP
   project.vitest.onClose(() => guests.close())
   const workerEntry = join(vitestDir, 'dist', 'workers', 'forks.js')
   const guestEnv = { VITEST_UML_KERNEL: kernel.name, VITEST_UML_IMAGE: image.name }
-  return { settings: { options, root, workerEntry, guestEnv }, guests }
+  const runnerUtils = createRequire(join(vitestDir, 'package.json')).resolve('@vitest/runner/utils')
+  const { createFileTask } = (await import(pathToFileURL(runnerUtils).href)) as { createFileTask: CreateFileTask }
+  return { settings: { options, root, workerEntry, guestEnv, createFileTask }, guests }
 }
 
 /**

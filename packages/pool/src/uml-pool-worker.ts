@@ -5,6 +5,7 @@ import type { Guest, GuestProcess } from '@vitest-uml/guest'
 import type { PoolOptions, PoolWorker, WorkerRequest } from 'vitest/node'
 import { guestWorkerEnv } from './guest-worker-env.js'
 import { isHostFsRequest, serveHostFsRequest } from './host-fs.js'
+import { lostFileMessages } from './report-lost-files.js'
 import type { UmlPoolContext } from './uml-pool-context.js'
 
 /** Time the worker gets to exit after SIGTERM before its guest is powered off regardless. */
@@ -26,6 +27,12 @@ export class UmlPoolWorker implements PoolWorker {
   private context: UmlPoolContext | undefined
   /** Set once Vitest stops the worker: the guest going away is then expected, not an error. */
   private stopping = false
+  /** The files of the run in progress, to report as failed if the guest dies under them. */
+  private runningFiles: string[] = []
+  /** Set when the guest died: Vitest's `stop` is then answered here. */
+  private lost = false
+  /** Why the pool itself stopped the guest (a hang), reported instead of the disposal. */
+  private hangError: UmlError | undefined
 
   constructor(
     private readonly options: PoolOptions,
@@ -52,21 +59,34 @@ export class UmlPoolWorker implements PoolWorker {
         void serveHostFsRequest(message, [settings.root]).then((reply) => process.send(reply))
         return
       }
-      if (isWorkerResponse(message, 'testfileFinished')) this.clearHangTimer()
+      if (isWorkerResponse(message, 'testfileFinished')) {
+        this.clearHangTimer()
+        this.runningFiles = []
+      }
       this.events.emit('message', message)
     })
     process.on('exit', ({ error }) => {
       this.clearHangTimer()
+      const cause = this.hangError ?? error
       // A guest disposed on purpose (the pool closing) is a shutdown, not a failure of the file.
-      if (this.stopping || isUmlError(error, 'UML_GUEST_DISPOSED')) return
-      // One event per failure: Vitest stops listening for errors after the first.
-      if (error) this.emitError(error)
+      if (this.stopping || (!this.hangError && isUmlError(cause, 'UML_GUEST_DISPOSED'))) return
+      this.lost = true
+      if (cause && this.runningFiles.length > 0) void this.reportLostFiles(cause)
+      else if (cause) this.emitError(cause)
       else this.events.emit('exit')
     })
   }
 
   send(message: WorkerRequest): void {
-    if (message.type === 'run' || message.type === 'collect') this.armHangTimer()
+    if (message.type === 'run' || message.type === 'collect') {
+      this.runningFiles = message.context.files.map((file) => file.filepath)
+      this.armHangTimer()
+    }
+    if (this.lost) {
+      if (message.type === 'stop')
+        setImmediate(() => this.events.emit('message', { __vitest_worker_response__: true, type: 'stopped' }))
+      return
+    }
     this.process?.send(message)
   }
 
@@ -108,9 +128,22 @@ export class UmlPoolWorker implements PoolWorker {
         `A test file ran longer than fileTimeout (${fileTimeout} ms), so its guest was stopped. Raise fileTimeout in the uml() options if it needs longer.\nConsole (last lines):\n${guest?.consoleTail() ?? ''}`,
         { details: { consoleTail: guest?.consoleTail(), fileTimeout } },
       )
-      this.emitError(error)
+      this.hangError = error
       void guest?.dispose()
     }, fileTimeout)
+  }
+
+  /** Reports the files of the run in progress as failed with the guest's error, as Vitest's worker would. */
+  private async reportLostFiles(error: Error): Promise<void> {
+    const files = this.runningFiles
+    this.runningFiles = []
+    const createFileTask = this.context?.settings.createFileTask
+    if (!createFileTask) return this.emitError(error)
+    for (const message of lostFileMessages(this.options.project, files, error, createFileTask)) {
+      this.events.emit('message', message)
+      // Vitest handles each request asynchronously: let one land before the next.
+      await new Promise((resolve) => setImmediate(resolve))
+    }
   }
 
   /** Vitest listens for errors only while the worker runs; an error with no listener would throw. */
