@@ -109,6 +109,36 @@ it('crashes its kernel', () => {
     }
   })
 
+  it('fails a file that hangs past fileTimeout, or runs its guest out of memory, and runs the rest', async () => {
+    const fixture = await createFixtureProject('hang-oom', {
+      'vitest.config.ts': umlConfig({ fileTimeout: 8000, memory: 256 }, { maxWorkers: 2 }),
+      'test/fine.test.ts': `import { expect, it } from 'vitest'
+it('passes', () => expect(1).toBe(1))
+`,
+      'test/hang.test.ts': `import { it } from 'vitest'
+it('never yields', () => {
+  for (;;) {}
+})
+`,
+      'test/oom.test.ts': `import { it } from 'vitest'
+it('allocates without end', () => {
+  const chunks: Buffer[] = []
+  for (;;) chunks.push(Buffer.alloc(16 * 1024 * 1024, 1))
+})
+`,
+    })
+    try {
+      const run = await runVitest(fixture.root, ['run', '--pool=uml'])
+      expect(run.exitCode).toBe(1)
+      expect(run.output).toMatch(/Test Files\s+2 failed \| 1 passed \(3\)/)
+      expect(run.output).toContain('[UML_GUEST_HUNG] A test file ran longer than fileTimeout (8000 ms)')
+      expect(run.output).toContain('[UML_GUEST_OUT_OF_MEMORY] The guest ran out of memory')
+      expect(run.output).toMatch(/Out of memory|oom-kill/)
+    } finally {
+      await fixture.remove()
+    }
+  })
+
   it('rejects a misspelled pool option, naming the config file and the fix', async () => {
     const fixture = await createFixtureProject('bad-option', {
       'vitest.config.ts': umlConfig({ kernal: '6.1' }),
