@@ -34,7 +34,15 @@ it('grades', () => {
   })
   const summary = async (pool: string) => {
     const coverageDir = join(fixture.root, `coverage-${pool}`)
-    const run = await runVitest(fixture.root, ['run', `--pool=${pool}`, '--coverage.enabled', '--coverage.provider=v8', '--coverage.reporter=json-summary', '--coverage.include=src/**', `--coverage.reportsDirectory=${coverageDir}`])
+    const run = await runVitest(fixture.root, [
+      'run',
+      `--pool=${pool}`,
+      '--coverage.enabled',
+      '--coverage.provider=v8',
+      '--coverage.reporter=json-summary',
+      '--coverage.include=src/**',
+      `--coverage.reportsDirectory=${coverageDir}`,
+    ])
     expect(run.exitCode, run.output).toBe(0)
     const json = JSON.parse(await readFile(join(coverageDir, 'coverage-summary.json'), 'utf8'))
     await rm(coverageDir, { recursive: true })

@@ -67,7 +67,8 @@ export class UmlPoolWorker implements PoolWorker {
     })
     process.on('exit', ({ code, signal, error }) => {
       this.clearHangTimer()
-      const cause = this.hangError ?? error ?? (this.runningFiles.length > 0 ? workerExitError(guest, code, signal) : undefined)
+      const cause =
+        this.hangError ?? error ?? (this.runningFiles.length > 0 ? workerExitError(guest, code, signal) : undefined)
       // A guest disposed on purpose (the pool closing) is a shutdown, not a failure of the file.
       if (this.stopping || (!this.hangError && isUmlError(cause, 'UML_GUEST_DISPOSED'))) return
       this.lost = true
@@ -163,9 +164,17 @@ function workerExitError(guest: Guest, code: number | null, signal: string | nul
   const status = signal ? `signal ${signal}` : `exit status ${code}`
   const details = { consoleTail, code, signal }
   if (/Out of memory|oom-kill/i.test(consoleTail)) {
-    return new UmlError('UML_GUEST_OUT_OF_MEMORY', `The guest ran out of memory and its kernel killed the test worker (${status}). Raise \`memory\` in the uml() options, or use less.\nConsole (last lines):\n${consoleTail}`, { details })
+    return new UmlError(
+      'UML_GUEST_OUT_OF_MEMORY',
+      `The guest ran out of memory and its kernel killed the test worker (${status}). Raise \`memory\` in the uml() options, or use less.\nConsole (last lines):\n${consoleTail}`,
+      { details },
+    )
   }
-  return new UmlError('UML_WORKER_EXITED', `The test worker in the guest exited unexpectedly (${status}).\nConsole (last lines):\n${consoleTail}`, { details })
+  return new UmlError(
+    'UML_WORKER_EXITED',
+    `The test worker in the guest exited unexpectedly (${status}).\nConsole (last lines):\n${consoleTail}`,
+    { details },
+  )
 }
 
 function isWorkerResponse(message: unknown, type: string): boolean {
