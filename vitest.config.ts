@@ -1,4 +1,4 @@
-import { defineConfig } from 'vitest/config'
+import { configDefaults, defineConfig } from 'vitest/config'
 
 export default defineConfig({
   test: {
@@ -14,7 +14,7 @@ export default defineConfig({
           name: 'e2e',
           include: ['test/**/*.test.ts'],
           // Fixture projects that the tests write and run through Vitest themselves.
-          exclude: ['test/.fixtures/**'],
+          exclude: [...configDefaults.exclude, 'test/.fixtures/**'],
           globalSetup: ['test/setup/global-setup.ts'],
           // One file at a time: tests assert that no guest outlives them, which needs a quiet host.
           fileParallelism: false,
