@@ -1,4 +1,4 @@
-import { readFile, readdir } from 'node:fs/promises'
+import { readdir, readFile } from 'node:fs/promises'
 
 /** Set by the global setup and inherited by every process the suite starts, down to bwrap. */
 export const RUN_MARKER = 'VITEST_UML_E2E_RUN'

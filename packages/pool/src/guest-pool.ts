@@ -1,8 +1,14 @@
 import { setTimeout as delay } from 'node:timers/promises'
-import type { Guest } from '@vitest-uml/guest'
+import type { Guest, GuestProcess } from '@vitest-uml/guest'
 
 /** How long closing waits for workers to stop their own guests before disposing them itself. */
 const LEASE_RELEASE_GRACE_MS = 10_000
+
+/** A booted guest, with the Vitest worker already forked in it once the pool knows how to start one. */
+export interface WarmGuest {
+  guest: Guest
+  worker?: GuestProcess | undefined
+}
 
 /**
  * Keeps `size` guests booting or booted ahead of need and hands them out one at a time. A guest
@@ -10,12 +16,12 @@ const LEASE_RELEASE_GRACE_MS = 10_000
  * A boot that fails surfaces at the lease that takes it, so the file that needed it reports why.
  */
 export class GuestPool {
-  private readonly warm: Promise<Guest>[] = []
+  private readonly warm: Promise<WarmGuest>[] = []
   private readonly leased = new Set<Guest>()
   private closed = false
 
   constructor(
-    private readonly boot: () => Promise<Guest>,
+    private readonly boot: () => Promise<WarmGuest>,
     private readonly size: number,
   ) {}
 
@@ -28,14 +34,15 @@ export class GuestPool {
     }
   }
 
-  async lease(): Promise<Guest> {
+  async lease(): Promise<WarmGuest> {
     if (this.closed) throw new Error('The uml guest pool is closed. This is a bug in vitest-pool-uml.')
     const next = this.warm.shift() ?? this.boot()
     this.fill()
-    const guest = await next
+    const warm = await next
+    const { guest } = warm
     this.leased.add(guest)
     void guest.exited.then(() => this.leased.delete(guest))
-    return guest
+    return warm
   }
 
   /**
@@ -47,7 +54,7 @@ export class GuestPool {
     const warm = this.warm.splice(0)
     const released = Promise.allSettled([...this.leased].map((guest) => guest.exited))
     await Promise.allSettled([
-      ...warm.map(async (booting) => (await booting).dispose()),
+      ...warm.map(async (booting) => (await booting).guest.dispose()),
       Promise.race([released, delay(LEASE_RELEASE_GRACE_MS, undefined, { ref: false })]).then(() =>
         Promise.allSettled([...this.leased].map((guest) => guest.dispose())),
       ),

@@ -3,14 +3,15 @@ import { availableParallelism } from 'node:os'
 import { dirname, join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { createStreamProgress, getCacheDir } from '@vitest-uml/core'
-import { Guest, type GuestOptions } from '@vitest-uml/guest'
+import { Guest, type GuestOptions, type GuestProcess } from '@vitest-uml/guest'
 import { ensureImage } from '@vitest-uml/images'
 import { fetchKernel } from '@vitest-uml/kernels'
 import type { TestProject } from 'vitest/node'
-import { GuestPool } from './guest-pool.js'
+import { GuestPool, type WarmGuest } from './guest-pool.js'
 import type { ResolvedPoolOptions } from './pool-options.js'
 import { projectShares } from './project-shares.js'
 import type { CreateFileTask } from './report-lost-files.js'
+import { recordTiming } from './timings.js'
 
 export interface PoolSettings {
   options: ResolvedPoolOptions
@@ -24,10 +25,22 @@ export interface PoolSettings {
   createFileTask: CreateFileTask
 }
 
-/** What every worker of one uml pool shares: its settings and its warm guests. */
+/** How Vitest starts its workers for this project (the same for every task of a project). */
+export interface WorkerLaunch {
+  execArgv: string[]
+  env: Record<string, string>
+  user: string
+}
+
+/** What every worker of one uml pool shares: its settings, its warm guests, how to start workers. */
 export interface UmlPoolContext {
   settings: PoolSettings
   guests: GuestPool
+  /**
+   * Known from the first pool worker on; from then on, warm guests also get the Vitest worker
+   * forked ahead of need, so a file does not wait for Node to start and load Vitest in the guest.
+   */
+  launch: WorkerLaunch | undefined
 }
 
 /**
@@ -35,6 +48,7 @@ export interface UmlPoolContext {
  * (with progress on stderr), then starts booting warm guests. Guests go when Vitest closes.
  */
 export async function createPoolContext(project: TestProject, options: ResolvedPoolOptions): Promise<UmlPoolContext> {
+  const preparing = performance.now()
   const root = project.config.root
   const cacheDir = getCacheDir()
   const progress = createStreamProgress()
@@ -56,14 +70,36 @@ export async function createPoolContext(project: TestProject, options: ResolvedP
       ...options.shares.map((share) => ({ hostPath: share.path, writable: share.writable })),
     ],
   }
-  const guests = new GuestPool(() => Guest.boot(guestOptions), options.warmGuests ?? defaultWarmGuests(project))
-  guests.fill()
-  project.vitest.onClose(() => guests.close())
   const workerEntry = join(vitestDir, 'dist', 'workers', 'forks.js')
   const guestEnv = { VITEST_UML_KERNEL: kernel.name, VITEST_UML_IMAGE: image.name }
   const runnerUtils = createRequire(join(vitestDir, 'package.json')).resolve('@vitest/runner/utils')
   const { createFileTask } = (await import(pathToFileURL(runnerUtils).href)) as { createFileTask: CreateFileTask }
-  return { settings: { options, root, workerEntry, guestEnv, createFileTask }, guests }
+  const settings = { options, root, workerEntry, guestEnv, createFileTask }
+  const boot = async (): Promise<WarmGuest> => {
+    const started = performance.now()
+    const guest = await Guest.boot(guestOptions)
+    recordTiming('boot', performance.now() - started)
+    return { guest, worker: context.launch && forkWorker(guest, settings, context.launch) }
+  }
+  const context: UmlPoolContext = {
+    settings,
+    launch: undefined,
+    guests: new GuestPool(boot, options.warmGuests ?? defaultWarmGuests(project)),
+  }
+  context.guests.fill()
+  project.vitest.onClose(() => context.guests.close())
+  recordTiming('prepare', performance.now() - preparing)
+  return context
+}
+
+/** Forks the project's own Vitest worker in a guest, as the guest user, with the project root as cwd. */
+export function forkWorker(guest: Guest, settings: PoolSettings, launch: WorkerLaunch): GuestProcess {
+  return guest.fork(settings.workerEntry, {
+    execArgv: launch.execArgv,
+    env: launch.env,
+    cwd: settings.root,
+    user: launch.user,
+  })
 }
 
 /**

@@ -6,7 +6,8 @@ import type { PoolOptions, PoolWorker, WorkerRequest } from 'vitest/node'
 import { guestWorkerEnv } from './guest-worker-env.js'
 import { isHostFsRequest, serveHostFsRequest } from './host-fs.js'
 import { lostFileMessages } from './report-lost-files.js'
-import type { UmlPoolContext } from './uml-pool-context.js'
+import { recordTiming } from './timings.js'
+import { forkWorker, type UmlPoolContext, type WorkerLaunch } from './uml-pool-context.js'
 
 /** Time the worker gets to exit after SIGTERM before its guest is powered off regardless. */
 const STOP_GRACE_MS = 2000
@@ -33,6 +34,8 @@ export class UmlPoolWorker implements PoolWorker {
   private lost = false
   /** Why the pool itself stopped the guest (a hang), reported instead of the disposal. */
   private hangError: UmlError | undefined
+  private startedAt = 0
+  private fileStartedAt = 0
 
   constructor(
     private readonly options: PoolOptions,
@@ -42,14 +45,21 @@ export class UmlPoolWorker implements PoolWorker {
   async start(): Promise<void> {
     this.context = await this.preparing
     const { settings } = this.context
-    const guest = await this.context.guests.lease()
-    this.guest = guest
-    const process = guest.fork(settings.workerEntry, {
+    const launch: WorkerLaunch = {
       execArgv: this.options.execArgv,
       env: guestWorkerEnv(this.options.env, { ...settings.guestEnv, ...settings.options.env }),
-      cwd: settings.root,
       user: settings.options.user,
-    })
+    }
+    this.context.launch ??= launch
+    const leasing = performance.now()
+    const { guest, worker } = await this.context.guests.lease()
+    this.startedAt = performance.now()
+    recordTiming('lease', this.startedAt - leasing)
+    this.guest = guest
+    // A worker forked ahead of need serves if Vitest still starts workers the same way.
+    const usable = worker && !worker.exited && sameLaunch(this.context.launch, launch)
+    if (worker && !usable) worker.kill('SIGKILL')
+    const process = usable ? worker : forkWorker(guest, settings, launch)
     this.process = process
     const logger = this.options.project.vitest.logger
     process.on('stdout', (data) => logger.outputStream.write(data))
@@ -59,7 +69,9 @@ export class UmlPoolWorker implements PoolWorker {
         void serveHostFsRequest(message, [settings.root]).then((reply) => process.send(reply))
         return
       }
+      if (isWorkerResponse(message, 'started')) recordTiming('worker-ready', performance.now() - this.startedAt)
       if (isWorkerResponse(message, 'testfileFinished')) {
+        recordTiming('file', performance.now() - this.fileStartedAt)
         this.clearHangTimer()
         this.runningFiles = []
       }
@@ -80,6 +92,7 @@ export class UmlPoolWorker implements PoolWorker {
 
   send(message: WorkerRequest): void {
     if (message.type === 'run' || message.type === 'collect') {
+      this.fileStartedAt = performance.now()
       this.runningFiles = message.context.files.map((file) => file.filepath)
       this.armHangTimer()
     }
@@ -104,6 +117,7 @@ export class UmlPoolWorker implements PoolWorker {
   }
 
   async stop(): Promise<void> {
+    const stopping = performance.now()
     this.stopping = true
     this.clearHangTimer()
     const process = this.process
@@ -115,6 +129,7 @@ export class UmlPoolWorker implements PoolWorker {
     await this.guest?.dispose()
     this.process = undefined
     this.guest = undefined
+    recordTiming('teardown', performance.now() - stopping)
   }
 
   /** A file that runs past `fileTimeout` is deemed hung: its guest is stopped and the file fails. */
@@ -175,6 +190,10 @@ function workerExitError(guest: Guest, code: number | null, signal: string | nul
     `The test worker in the guest exited unexpectedly (${status}).\nConsole (last lines):\n${consoleTail}`,
     { details },
   )
+}
+
+function sameLaunch(a: WorkerLaunch, b: WorkerLaunch): boolean {
+  return a === b || JSON.stringify(a) === JSON.stringify(b)
 }
 
 function isWorkerResponse(message: unknown, type: string): boolean {

@@ -25,11 +25,11 @@ describe('GuestPool', () => {
     const pool = new GuestPool(async () => {
       const guest = fakeGuest()
       booted.push(guest)
-      return guest as unknown as Guest
+      return { guest: guest as unknown as Guest }
     }, 2)
     pool.fill()
     expect(booted).toHaveLength(2)
-    const first = await pool.lease()
+    const { guest: first } = await pool.lease()
     expect(first).toBe(booted[0])
     expect(booted).toHaveLength(3)
     // Its worker disposes a leased guest; closing waits for that, and disposes the warm ones.

@@ -1,0 +1,5 @@
+import { expect, it } from 'vitest'
+
+it('matches a snapshot', () => {
+  expect({ file: 4, squares: Array.from({ length: 8 }, (_, n) => n * n) }).toMatchSnapshot()
+})

@@ -1,0 +1,6 @@
+import { expect, it } from 'vitest'
+import { spawnShells } from '../workloads'
+
+it('spawns shell commands', () => {
+  expect(spawnShells(4 + 4)).toContain('shell-0')
+})
