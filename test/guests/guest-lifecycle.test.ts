@@ -1,7 +1,7 @@
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
+import { lstat, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { isUmlError } from '@vitest-uml/core'
+import { getCacheDir, isUmlError } from '@vitest-uml/core'
 import { Guest } from '@vitest-uml/guest'
 import { afterEach, describe, expect, it } from 'vitest'
 import { bootGuest, guestOptions } from '../helpers/boot-guest.js'
@@ -72,15 +72,25 @@ describe('a guest', () => {
   })
 
   it('leaves nothing on the host disk: COW layer and memory live in the sandbox', async () => {
-    const before = await readdir(tmpdir())
-    const guest = await bootGuest()
+    // A private TMPDIR, so other processes on the machine cannot disturb the comparison.
+    const scratch = await mkdtemp(join(tmpdir(), 'vitest-uml-tmpdir-'))
+    const savedTmpdir = process.env.TMPDIR
+    const cacheBefore = await diskUsage(getCacheDir())
+    process.env.TMPDIR = scratch
     try {
-      const write = await guest.exec(['sh', '-c', 'head -c 20000000 /dev/urandom > /var/tmp/blob && sync'])
-      expect(write.exitCode).toBe(0)
+      const guest = await bootGuest()
+      try {
+        const write = await guest.exec(['sh', '-c', 'head -c 20000000 /dev/urandom > /var/tmp/blob && sync'])
+        expect(write.exitCode).toBe(0)
+      } finally {
+        await guest.dispose()
+      }
+      expect(await readdir(scratch)).toEqual([])
+      expect(await diskUsage(getCacheDir())).toEqual(cacheBefore)
     } finally {
-      await guest.dispose()
+      process.env.TMPDIR = savedTmpdir
+      await rm(scratch, { recursive: true, force: true })
     }
-    expect(await readdir(tmpdir())).toEqual(before)
   })
 
   it('exposes shares read-only unless asked, at the same path', async () => {
@@ -130,3 +140,15 @@ describe('a guest', () => {
     expect(details.commandLine.join(' ')).toContain('init=/bin/sh')
   })
 })
+
+/** Files and bytes under a directory, to show a guest added nothing there. */
+async function diskUsage(dir: string): Promise<{ files: number; bytes: number }> {
+  let files = 0
+  let bytes = 0
+  for (const entry of await readdir(dir, { recursive: true })) {
+    const info = await lstat(join(dir, entry))
+    files++
+    bytes += info.isFile() ? info.size : 0
+  }
+  return { files, bytes }
+}
