@@ -7,6 +7,28 @@ const shareSchema = z.object({
   writable: z.boolean().default(false),
 })
 
+/** A list of distinct names: two equal entries would make two Vitest projects of one name. */
+const distinctNames = (what: string) =>
+  z
+    .array(z.string().min(1))
+    .min(1, `list at least one ${what}`)
+    .refine((names) => new Set(names).size === names.length, `list each ${what} once`)
+
+const matrixSchema = z
+  .object({
+    /**
+     * Kernels to run every test file on.
+     * @default [kernel]
+     */
+    kernel: distinctNames('kernel').optional(),
+    /**
+     * Images to run every test file on.
+     * @default [image]
+     */
+    image: distinctNames('image').optional(),
+  })
+  .strict()
+
 /** Options of `uml()` and `umlPool()`. */
 export const poolOptionsSchema = z
   .object({
@@ -57,8 +79,15 @@ export const poolOptionsSchema = z
     shares: z.array(shareSchema).default([]),
     /** Environment variables for the test workers inside the guest, over Vitest's own. */
     env: z.record(z.string(), z.string()).default({}),
+    /**
+     * Runs the project's tests on every kernel × image, each pair (cell) a Vitest project named
+     * `<image>@<kernel>`, and prints a table of the cells' results. Only the `uml()` plugin reads it.
+     * Each cell keeps one guest warm unless `warmGuests` is set.
+     */
+    matrix: matrixSchema.optional(),
   })
   .strict()
 
 export type UmlPoolOptions = z.input<typeof poolOptionsSchema>
+export type UmlMatrixOptions = z.input<typeof matrixSchema>
 export type ResolvedPoolOptions = z.output<typeof poolOptionsSchema>

@@ -30,7 +30,7 @@ describe('parsePoolOptions', () => {
         - memory: Too small: expected number to be >=128
         - shares.0.path: must be an absolute path
         - unknown option "kernal" (did you mean "kernel"?)
-      Known options: kernel, image, memory, disk, warmGuests, bootTimeout, fileTimeout, user, shares, env."
+      Known options: kernel, image, memory, disk, warmGuests, bootTimeout, fileTimeout, user, shares, env, matrix."
     `)
   })
 })
