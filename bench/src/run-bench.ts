@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util'
+import { writeChart } from './chart.js'
 import { measureFirstRun } from './first-run.js'
 import { measureGuestMemory } from './measure-guests.js'
 import { type Mode, runSuite, type SuiteRun } from './measure-suite.js'
@@ -21,6 +22,7 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '3' },
     json: { type: 'boolean', default: false },
     guests: { type: 'string', default: '8' },
+    chart: { type: 'string' },
   },
 })
 const runs = Number(values.runs)
@@ -108,4 +110,11 @@ const lines = [
   `first run, empty cache  ${report.firstRunSeconds} s  (target <= ${TARGETS.firstRunSeconds}: ${check(report.targets.firstRun)})`,
 ]
 process.stdout.write(`${lines.join('\n')}\n`)
+if (values.chart) {
+  await writeChart(values.chart, `24 test files, median of ${runs} runs, ${report.machine.cpus} cores`, [
+    { label: '--pool=forks (host)', seconds: medians.forks / 1000 },
+    { label: '--pool=uml', seconds: medians.uml / 1000 },
+    { label: '--pool=uml --no-isolate', seconds: medians.reuse / 1000 },
+  ])
+}
 if (values.json) process.stdout.write(`${JSON.stringify(report)}\n`)

@@ -34,6 +34,11 @@ export class GuestPool {
     }
   }
 
+  /** Applies `prepare` to every warm guest once booted (and those booted later get it from `boot`). */
+  prepareWarm(prepare: (warm: WarmGuest) => void): void {
+    for (const booting of this.warm) void booting.then(prepare, () => {})
+  }
+
   async lease(): Promise<WarmGuest> {
     if (this.closed) throw new Error('The uml guest pool is closed. This is a bug in vitest-pool-uml.')
     const next = this.warm.shift() ?? this.boot()

@@ -104,7 +104,8 @@ export function forkWorker(guest: Guest, settings: PoolSettings, launch: WorkerL
 
 /**
  * One guest per worker Vitest runs at once (its own default, as Vitest resolves it), plus one
- * booting while they run, since each isolated file needs a fresh guest.
+ * booting while they run, since each isolated file needs a fresh guest. Measured with
+ * `pnpm bench` on 2 cores: a second spare made boots compete for the cores and the run slower.
  */
 function defaultWarmGuests(project: TestProject): number {
   const configured = project.config.maxWorkers || project.vitest.config.maxWorkers

@@ -50,7 +50,13 @@ export class UmlPoolWorker implements PoolWorker {
       env: guestWorkerEnv(this.options.env, { ...settings.guestEnv, ...settings.options.env }),
       user: settings.options.user,
     }
-    this.context.launch ??= launch
+    if (!this.context.launch) {
+      this.context.launch = launch
+      // Guests that booted before the pool knew how to start workers get theirs now.
+      this.context.guests.prepareWarm((warm) => {
+        warm.worker ??= forkWorker(warm.guest, settings, launch)
+      })
+    }
     const leasing = performance.now()
     const { guest, worker } = await this.context.guests.lease()
     this.startedAt = performance.now()
