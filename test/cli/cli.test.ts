@@ -1,22 +1,11 @@
-import { setTimeout as delay } from 'node:timers/promises'
 import { execa } from 'execa'
 import { afterEach, describe, expect, it } from 'vitest'
 import { CLI_PATH, runCli } from '../helpers/run-cli.js'
-import { listUmlProcesses } from '../helpers/uml-processes.js'
+import { listUmlProcesses, waitForNoUmlProcesses } from '../helpers/uml-processes.js'
 
 afterEach(async () => {
   expect(await listUmlProcesses()).toEqual([])
 })
-
-async function waitForNoUmlProcesses(timeoutMs = 10_000): Promise<string[]> {
-  const deadline = Date.now() + timeoutMs
-  let left = await listUmlProcesses()
-  while (left.length > 0 && Date.now() < deadline) {
-    await delay(100)
-    left = await listUmlProcesses()
-  }
-  return left
-}
 
 describe('vitest-uml run', () => {
   it('runs a command as root in a guest and exits with its status', async () => {

@@ -1,4 +1,5 @@
 import { readdir, readFile } from 'node:fs/promises'
+import { setTimeout as delay } from 'node:timers/promises'
 
 /** Set by the global setup and inherited by every process the suite starts, down to bwrap. */
 export const RUN_MARKER = 'VITEST_UML_E2E_RUN'
@@ -38,4 +39,15 @@ async function readProc(pid: string, file: string): Promise<string | undefined> 
   } catch {
     return undefined
   }
+}
+
+/** Polls until this run has no guest left (sandboxes go with their parent process, not at once). */
+export async function waitForNoUmlProcesses(timeoutMs = 10_000): Promise<string[]> {
+  const deadline = Date.now() + timeoutMs
+  let left = await listUmlProcesses()
+  while (left.length > 0 && Date.now() < deadline) {
+    await delay(100)
+    left = await listUmlProcesses()
+  }
+  return left
 }

@@ -1,17 +1,15 @@
 import { writeFile } from 'node:fs/promises'
-import { createRequire } from 'node:module'
-import { dirname, join } from 'node:path'
+import { join } from 'node:path'
 import { setTimeout as delay } from 'node:timers/promises'
 import { execa } from 'execa'
 import { afterEach, expect, it } from 'vitest'
 import { createFixtureProject, umlConfig } from '../helpers/fixture-project.js'
-import { listUmlProcesses } from '../helpers/uml-processes.js'
+import { VITEST_BIN } from '../helpers/run-vitest.js'
+import { listUmlProcesses, waitForNoUmlProcesses } from '../helpers/uml-processes.js'
 
 afterEach(async () => {
   expect(await listUmlProcesses()).toEqual([])
 })
-
-const VITEST_BIN = join(dirname(createRequire(import.meta.url).resolve('vitest/package.json')), 'vitest.mjs')
 
 async function waitFor(read: () => string, pattern: RegExp, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
@@ -52,7 +50,5 @@ it('checks the value', () => {
     await vitest
     await fixture.remove()
   }
-  // Give the sandboxes a moment to go with their parent before the afterEach check.
-  const deadline = Date.now() + 10_000
-  while ((await listUmlProcesses()).length > 0 && Date.now() < deadline) await delay(100)
+  expect(await waitForNoUmlProcesses()).toEqual([])
 })
