@@ -48,7 +48,7 @@ async function readPhases(file: string): Promise<Record<string, number[]>> {
   const text = await readFile(file, 'utf8').catch(() => '')
   for (const line of text.split('\n').filter(Boolean)) {
     const { phase, ms } = JSON.parse(line) as { phase: string; ms: number }
-    ;(phases[phase] ??= []).push(ms)
+    phases[phase] = [...(phases[phase] ?? []), ms]
   }
   return phases
 }

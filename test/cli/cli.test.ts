@@ -1,3 +1,6 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { execa } from 'execa'
 import { afterEach, describe, expect, it } from 'vitest'
 import { CLI_PATH, runCli } from '../helpers/run-cli.js'
@@ -33,6 +36,23 @@ describe('vitest-uml run', () => {
     ])
     expect(result.exitCode).toBe(0)
     expect(result.stdout.split('\n')).toEqual(['hi there', '/etc', expect.stringMatching(/^6\.12\./), 'trixie'])
+  })
+
+  it('shares host directories whose paths have spaces, commas and non-ASCII characters', async () => {
+    const readOnly = await mkdtemp(join(tmpdir(), 'vitest-uml share, ro é '))
+    const writable = await mkdtemp(join(tmpdir(), 'vitest-uml share, rw ü '))
+    try {
+      await writeFile(join(readOnly, 'in.txt'), 'from the host')
+      const script = `cat "${readOnly}/in.txt"; echo from-guest > "${writable}/out.txt"`
+      const result = await runCli(['run', '--share', readOnly, '--share', `${writable}:rw`, '--', 'sh', '-c', script])
+      expect(result.stderr).toBe('')
+      expect(result.exitCode).toBe(0)
+      expect(result.stdout).toBe('from the host')
+      expect(await readFile(join(writable, 'out.txt'), 'utf8')).toBe('from-guest\n')
+    } finally {
+      await rm(readOnly, { recursive: true, force: true })
+      await rm(writable, { recursive: true, force: true })
+    }
   })
 
   it('rejects bad input with a coded error that says what to do', async () => {

@@ -88,7 +88,9 @@ describe('a guest', () => {
       expect(await readdir(scratch)).toEqual([])
       expect(await diskUsage(getCacheDir())).toEqual(cacheBefore)
     } finally {
-      process.env.TMPDIR = savedTmpdir
+      // Assigning undefined would set the string "undefined".
+      if (savedTmpdir === undefined) delete process.env.TMPDIR
+      else process.env.TMPDIR = savedTmpdir
       await rm(scratch, { recursive: true, force: true })
     }
   })

@@ -17,3 +17,9 @@ export const SANDBOX_INIT_SCRIPT = `${SANDBOX_AGENT_DIR}/init.sh`
 export const GUEST_INIT_STUB_PATH = '/sbin/vitest-uml-init'
 /** The dynamic loader's file name on x86_64, inside the kernel and node library dirs. */
 export const LOADER_NAME = 'ld-linux-x86-64.so.2'
+/**
+ * Where shares are bound in the sandbox, one numbered directory each: the guest mounts these over
+ * hostfs at the shares' own paths, so host paths never go into hostfs mount options (where a comma
+ * would split them).
+ */
+export const SANDBOX_SHARES_DIR = '/shares'

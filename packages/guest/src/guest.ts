@@ -7,7 +7,7 @@ import { guestFailure } from './guest-failure.js'
 import { type GuestOptions, guestOptionsSchema } from './guest-options.js'
 import { GuestProcess } from './guest-process.js'
 import { HostChannel } from './host-channel.js'
-import { type SpawnedUml, spawnUml } from './spawn-uml.js'
+import { type SpawnedUml, sandboxSharePath, spawnUml } from './spawn-uml.js'
 
 /** How long a guest gets to power off by itself before its sandbox is killed. */
 const SHUTDOWN_GRACE_MS = 3000
@@ -224,8 +224,8 @@ export class Guest {
         if (message.t === 'hello') {
           channel.send({
             t: 'setup',
-            shares: options.shares.map((share) => ({
-              source: share.hostPath,
+            shares: options.shares.map((share, index) => ({
+              source: sandboxSharePath(index),
               target: share.guestPath ?? share.hostPath,
               writable: share.writable,
             })),

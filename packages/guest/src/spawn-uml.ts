@@ -8,6 +8,7 @@ import {
   SANDBOX_IMAGE_PATH,
   SANDBOX_KERNEL_DIR,
   SANDBOX_NODE_DIR,
+  SANDBOX_SHARES_DIR,
   type SandboxMount,
 } from '@vitest-uml/core'
 import type { ResolvedGuestOptions } from './guest-options.js'
@@ -23,6 +24,10 @@ export interface SpawnedUml {
   commandLine: string[]
   /** Settles with the exit status (or null after a signal) when the sandbox has ended. */
   exit: Promise<number | null>
+}
+
+export function sandboxSharePath(index: number): string {
+  return `${SANDBOX_SHARES_DIR}/${index}`
 }
 
 /** The guest side of vitest-uml (agent and runtime init), located from its package's dist. */
@@ -43,7 +48,11 @@ export async function spawnUml(options: ResolvedGuestOptions, mode: 'agent' | 's
     { source: options.imagePath, target: SANDBOX_IMAGE_PATH },
     { source: nodeRuntime, target: SANDBOX_NODE_DIR },
     { source: agentDistDir(), target: SANDBOX_AGENT_DIR },
-    ...options.shares.map((share) => ({ source: share.hostPath, target: share.hostPath, writable: share.writable })),
+    ...options.shares.map((share, index) => ({
+      source: share.hostPath,
+      target: sandboxSharePath(index),
+      writable: share.writable,
+    })),
   ]
   const commandLine = [
     ...buildKernelCommandLine({

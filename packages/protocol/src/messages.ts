@@ -1,6 +1,6 @@
 /** A host directory the guest mounts over hostfs. */
 export interface ShareMount {
-  /** Path inside the sandbox, which is also the host path. */
+  /** Path inside the sandbox (see SANDBOX_SHARES_DIR). */
   source: string
   /** Where the guest mounts it. */
   target: string
