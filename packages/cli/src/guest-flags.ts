@@ -10,7 +10,11 @@ export const guestFlags = {
 export const guestFlagsSchema = z.object({
   kernel: z.string().optional(),
   image: z.string().optional(),
-  memory: z.coerce.number().int().min(64, 'at least 64 (MiB)').optional(),
+  memory: z.coerce
+    .number({ error: 'takes a whole number of MiB, for example 512' })
+    .int('takes a whole number of MiB')
+    .min(64, 'at least 64 (MiB)')
+    .optional(),
 })
 
 export type GuestFlags = z.output<typeof guestFlagsSchema>

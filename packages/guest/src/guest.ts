@@ -2,6 +2,7 @@ import type { Readable, Writable } from 'node:stream'
 import { setTimeout as delay } from 'node:timers/promises'
 import { UmlError } from '@vitest-uml/core'
 import type { AgentMessage, ExecMessage, ExitMessage, ForkMessage, ReadyMessage } from '@vitest-uml/protocol'
+import { checkGuestInputs } from './check-inputs.js'
 import { ConsoleLog } from './console-log.js'
 import { guestFailure } from './guest-failure.js'
 import { type GuestOptions, guestOptionsSchema } from './guest-options.js'
@@ -198,6 +199,7 @@ export class Guest {
    */
   static async boot(input: GuestOptions): Promise<Guest> {
     const options = guestOptionsSchema.parse(input)
+    await checkGuestInputs(options)
     const uml = await spawnUml(options, 'agent')
     const consoleLog = new ConsoleLog()
     uml.process.stdout?.on('data', (chunk: Buffer) => consoleLog.append(chunk.toString()))

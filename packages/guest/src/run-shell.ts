@@ -1,3 +1,4 @@
+import { checkGuestInputs } from './check-inputs.js'
 import { type GuestOptions, guestOptionsSchema } from './guest-options.js'
 import { spawnUml } from './spawn-uml.js'
 
@@ -8,6 +9,7 @@ import { spawnUml } from './spawn-uml.js'
  */
 export async function runShell(input: GuestOptions): Promise<number | null> {
   const options = guestOptionsSchema.parse(input)
+  await checkGuestInputs(options)
   const uml = await spawnUml(options, 'shell')
   return uml.exit
 }

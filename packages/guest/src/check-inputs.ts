@@ -1,0 +1,57 @@
+import { open, stat } from 'node:fs/promises'
+import { UmlError } from '@vitest-uml/core'
+import type { ResolvedGuestOptions } from './guest-options.js'
+
+/** ext4's superblock starts 1024 bytes in; its magic number sits 0x38 bytes into it. */
+const SUPERBLOCK_OFFSET = 1024
+const EXT_MAGIC = 0xef53
+
+/**
+ * Checks what a guest is about to be given, so a missing share or a damaged image is reported as
+ * such, before a kernel boots into a confusing panic.
+ */
+export async function checkGuestInputs(options: ResolvedGuestOptions): Promise<void> {
+  for (const share of options.shares) {
+    const info = await stat(share.hostPath).catch(() => undefined)
+    if (!info?.isDirectory()) {
+      throw new UmlError(
+        'UML_INVALID_OPTIONS',
+        `The share ${share.hostPath} is not a directory on this host. Create it, or remove it from the shares.`,
+        {
+          details: { share: share.hostPath },
+        },
+      )
+    }
+  }
+  await checkImage(options.imagePath)
+}
+
+async function checkImage(path: string): Promise<void> {
+  const corrupt = (why: string) =>
+    new UmlError(
+      'UML_IMAGE_CORRUPT',
+      `The guest image ${path} is damaged: ${why}. Remove it and build or import it again (vitest-uml images rm <name>, then images build <name>).`,
+      {
+        details: { imagePath: path },
+      },
+    )
+  const file = await open(path, 'r').catch((error: unknown) => {
+    throw new UmlError(
+      'UML_IMAGE_NOT_BUILT',
+      `The guest image ${path} cannot be opened: ${(error as Error).message}. Build it with vitest-uml images build <name>.`,
+      { cause: error },
+    )
+  })
+  try {
+    const superblock = Buffer.alloc(64)
+    const { bytesRead } = await file.read(superblock, 0, superblock.length, SUPERBLOCK_OFFSET)
+    if (bytesRead < superblock.length || superblock.readUInt16LE(0x38) !== EXT_MAGIC)
+      throw corrupt('it has no ext4 superblock')
+    const blockSize = 1024 << superblock.readUInt32LE(0x18)
+    const expectedBytes = superblock.readUInt32LE(0x04) * blockSize
+    const { size } = await file.stat()
+    if (size < expectedBytes) throw corrupt(`it is ${size} bytes long, but its file system needs ${expectedBytes}`)
+  } finally {
+    await file.close()
+  }
+}
