@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { lstat, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -13,16 +13,20 @@ describe.each(['7.2', '6.1'])('the host-side jail, kernel %s', (kernel) => {
   const secret = `canary-${randomBytes(8).toString('hex')}`
   let canaryDir: string
   let shareDir: string
+  let readOnlyDir: string
 
   beforeAll(async () => {
     canaryDir = await mkdtemp(join(tmpdir(), 'vitest-uml-canary-'))
     await writeFile(join(canaryDir, 'canary.txt'), secret)
     shareDir = await mkdtemp(join(tmpdir(), 'vitest-uml-shared-'))
+    readOnlyDir = await mkdtemp(join(tmpdir(), 'vitest-uml-readonly-'))
+    await writeFile(join(readOnlyDir, 'project.txt'), 'original')
   })
 
   afterAll(async () => {
     await rm(canaryDir, { recursive: true, force: true })
     await rm(shareDir, { recursive: true, force: true })
+    await rm(readOnlyDir, { recursive: true, force: true })
   })
 
   it('keeps guest root away from host files outside the shares', async () => {
@@ -40,7 +44,10 @@ describe.each(['7.2', '6.1'])('the host-side jail, kernel %s', (kernel) => {
       `mount -t hostfs -o hostfs=${canaryDir} none /mnt`,
       `mount -t hostfs -o ${canaryDir} none /mnt`,
     ]
-    const guest = await bootGuest({ kernel, shares: [{ hostPath: shareDir, writable: true }] })
+    const guest = await bootGuest({
+      kernel,
+      shares: [{ hostPath: shareDir, writable: true }, { hostPath: readOnlyDir }],
+    })
     try {
       for (const attempt of attempts) {
         const script = `mkdir -p /mnt; ${attempt} 2>&1; cat /mnt${canary} /mnt${canary.slice(1)} /mnt/canary.txt 2>&1; ls /mnt 2>&1; cat /mnt/etc/hostname 2>&1; echo overwritten > /mnt${canary} 2>&1; umount /mnt 2>/dev/null; true`
@@ -51,9 +58,42 @@ describe.each(['7.2', '6.1'])('the host-side jail, kernel %s', (kernel) => {
       await guest.exec(['ln', '-s', canary, join(shareDir, 'link')])
       const viaLink = await guest.exec(['sh', '-c', `cat ${join(shareDir, 'link')} 2>&1`])
       expect(viaLink.stdout).not.toContain(secret)
+      // A hard link to a file outside the share cannot be made on the host side.
+      await guest.exec(['sh', '-c', `ln /etc/passwd ${join(shareDir, 'hardlink')} 2>/dev/null; true`])
+      // Device nodes made in a share are not device nodes on the host (no capabilities there).
+      await guest.exec([
+        'sh',
+        '-c',
+        `mknod ${join(shareDir, 'disk')} b 8 0 2>/dev/null; mknod ${join(shareDir, 'mem')} c 1 1 2>/dev/null; true`,
+      ])
+      // The read-only project cannot be written, by any path to it.
+      const project = await guest.exec([
+        'sh',
+        '-c',
+        `echo changed > ${join(readOnlyDir, 'project.txt')}; echo new > ${join(readOnlyDir, 'new.txt')}; mount -o remount,rw ${readOnlyDir} 2>&1; echo changed > ${join(readOnlyDir, 'project.txt')}`,
+      ])
+      expect(project.exitCode).not.toBe(0)
+      // Through the sandbox's /proc the guest sees only the sandbox's own processes, not the host's.
+      const sandboxProc = await guest.exec([
+        'sh',
+        '-c',
+        'mkdir -p /p; mount -t hostfs -o hostfs=/proc none /p 2>/dev/null || mount -t hostfs -o /proc none /p; ls /p; umount /p',
+      ])
+      const sandboxPids = sandboxProc.stdout.split('\n').filter((entry) => /^\d+$/.test(entry))
+      const hostPids = (await readdir('/proc')).filter((entry) => /^\d+$/.test(entry))
+      expect(sandboxPids.length).toBeGreaterThan(0)
+      expect(sandboxPids.length).toBeLessThan(hostPids.length)
+      expect(sandboxPids).toContain('1')
     } finally {
       await guest.dispose()
     }
     expect(await readFile(canary, 'utf8')).toBe(secret)
+    expect(await readFile(join(readOnlyDir, 'project.txt'), 'utf8')).toBe('original')
+    expect(await readdir(readOnlyDir)).toEqual(['project.txt'])
+    for (const name of ['hardlink', 'disk', 'mem']) {
+      const info = await lstat(join(shareDir, name)).catch(() => undefined)
+      expect(info === undefined || info.isFile(), name).toBe(true)
+      if (info?.isFile()) expect(info.nlink, name).toBe(1)
+    }
   })
 })

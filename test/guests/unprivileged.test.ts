@@ -1,6 +1,6 @@
-import { cp, mkdtemp, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join, relative } from 'node:path'
+import { dirname, join, relative } from 'node:path'
 import { getCacheDir } from '@vitest-uml/core'
 import { resolveImage } from '@vitest-uml/images'
 import { resolveKernel } from '@vitest-uml/kernels'
@@ -28,7 +28,10 @@ describe('an unprivileged host user', () => {
     const kernel = await resolveKernel('7.2', { cacheDir: rootCache })
     const image = await resolveImage('debian-bookworm', { cacheDir: rootCache })
     for (const dir of [kernel.dir, image.dir]) {
-      await cp(dir, join(userCache, relative(rootCache, dir)), { recursive: true })
+      const copy = join(userCache, relative(rootCache, dir))
+      await mkdir(dirname(copy), { recursive: true })
+      // cp(1) keeps the 4 GiB image sparse; fs.cp would write every byte.
+      await execa('cp', ['-r', '--sparse=always', dir, copy])
     }
     await execa('chown', ['-R', `${USER}:${USER}`, home])
   })
@@ -55,5 +58,30 @@ describe('an unprivileged host user', () => {
     // The guest machinery ran as the user: the Node runtime it prepared in its cache is its own.
     const owner = await execa('stat', ['-c', '%U', join(home, '.cache', 'vitest-uml', 'node')])
     expect(owner.stdout.trim()).toBe(USER)
+  })
+
+  it('cannot reach its own host files from guest root, through hostfs or otherwise', async () => {
+    const canary = join(home, 'canary.txt')
+    await writeFile(canary, 'user secret')
+    await execa('chown', [`${USER}:${USER}`, canary])
+    const script = [
+      'mkdir -p /m',
+      'mount -t hostfs none /m 2>/dev/null; cat /m' + canary + ' 2>&1; umount /m 2>/dev/null',
+      `mount -t hostfs -o hostfs=${home} none /m 2>/dev/null; cat /m/canary.txt 2>&1; umount /m 2>/dev/null`,
+      `mount -t hostfs -o hostfs=../../../.. none /m 2>/dev/null; cat /m${canary} 2>&1; umount /m 2>/dev/null`,
+      'true',
+    ].join('; ')
+    const result = await execa(
+      'runuser',
+      ['-u', USER, '--', process.execPath, CLI_PATH, 'run', '--image', 'debian-bookworm', '--', 'sh', '-c', script],
+      {
+        reject: false,
+        env: { HOME: home, PATH: process.env.PATH },
+        extendEnv: false,
+      },
+    )
+    expect(result.exitCode).toBe(0)
+    expect(result.stdout).not.toContain('user secret')
+    expect(await readFile(canary, 'utf8')).toBe('user secret')
   })
 })
