@@ -139,6 +139,33 @@ it('allocates without end', () => {
     }
   })
 
+  it('tells a test what changed on the guest disk since boot', async () => {
+    const fixture = await createFixtureProject('disk-changes', {
+      'vitest.config.ts': umlConfig(),
+      'test/install.test.ts': `import { execSync } from 'node:child_process'
+import { expect, it } from 'vitest'
+import { diskChanges } from 'vitest-pool-uml/disk'
+
+it('sees what root changed', () => {
+  execSync('useradd -m carol && echo x > /etc/added.conf && rm /etc/motd && chmod 600 /etc/hostname')
+  const changes = diskChanges({ ignore: ['/var/log', '/var/cache'] })
+  expect(changes.added).toEqual(expect.arrayContaining(['/etc/added.conf', '/home/carol']))
+  expect(changes.changed).toEqual(expect.arrayContaining(['/etc/passwd', '/etc/shadow', '/etc/group', '/etc/hostname']))
+  expect(changes.changed).not.toContain('/etc/os-release')
+  expect(changes.removed).toEqual(['/etc/motd'])
+  console.log('changes ' + JSON.stringify(changes))
+})
+`,
+    })
+    try {
+      const run = await runVitest(fixture.root, ['run', '--pool=uml'])
+      expect(run.exitCode, run.output).toBe(0)
+      expect(run.output).toContain('"removed":["/etc/motd"]')
+    } finally {
+      await fixture.remove()
+    }
+  })
+
   it('rejects a misspelled pool option, naming the config file and the fix', async () => {
     const fixture = await createFixtureProject('bad-option', {
       'vitest.config.ts': umlConfig({ kernal: '6.1' }),

@@ -13,6 +13,8 @@ mount -t tmpfs -o nosuid,nodev tmpfs /dev/shm 2>/dev/null
 [ -e /dev/stderr ] || ln -s /proc/self/fd/2 /dev/stderr
 mount -t tmpfs -o nosuid,nodev,mode=1777 tmpfs /tmp 2>/dev/null
 echo vitest-uml > /proc/sys/kernel/hostname
+# The pristine image (second disk, read-only): what the root file system was at boot.
+if [ -b /dev/ubdb ]; then mkdir -p /run/vitest-uml-base && mount -o ro /dev/ubdb /run/vitest-uml-base; fi
 ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up 2>/dev/null
 export HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/run/vitest-uml/node/bin
 cd /root 2>/dev/null || cd /

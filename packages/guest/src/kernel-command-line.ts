@@ -23,6 +23,8 @@ export function buildKernelCommandLine(options: KernelCommandLineOptions): strin
     `mem=${options.memoryMiB}M`,
     `ubd0=${SANDBOX_COW_PATH},${SANDBOX_IMAGE_PATH}`,
     'root=/dev/ubda',
+    // The pristine image again, read-only, so tests can ask what changed on the disk since boot.
+    `ubd1r=${SANDBOX_IMAGE_PATH}`,
     // Images are made with lazy inode tables; zeroing them would cost every guest CPU and COW memory.
     'rootflags=noinit_itable',
     'rw',
