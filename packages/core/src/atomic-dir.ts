@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { mkdir, rename, rm, stat } from 'node:fs/promises'
+import { mkdir, rename, rm, rmdir, stat } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 
 /**
@@ -10,7 +10,7 @@ import { basename, dirname, join } from 'node:path'
  */
 export async function writeDirAtomically(target: string, build: (tempDir: string) => Promise<void>): Promise<boolean> {
   const parent = dirname(target)
-  await mkdir(parent, { recursive: true })
+  const createdParent = await mkdir(parent, { recursive: true })
   const temp = join(parent, `.${basename(target)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`)
   await mkdir(temp)
   try {
@@ -22,6 +22,11 @@ export async function writeDirAtomically(target: string, build: (tempDir: string
       if (isAlreadyThere(error) && (await exists(target))) return false
       throw error
     }
+  } catch (error) {
+    await rm(temp, { recursive: true, force: true })
+    // A parent made for this entry goes too, unless another entry landed in it meanwhile.
+    if (createdParent !== undefined) await rmdir(parent).catch(() => {})
+    throw error
   } finally {
     await rm(temp, { recursive: true, force: true })
   }

@@ -28,6 +28,11 @@ export const guestOptionsSchema = z.object({
   bootTimeoutMs: z.number().int().positive().default(60_000),
   /** Use SECCOMP instead of ptrace for guest processes where the kernel can (much faster; trusts guest programs). */
   seccomp: z.boolean().default(true),
+  /**
+   * Boot straight from the image and write to it, without a copy-on-write layer: for building a
+   * derived image from a private copy, never for a base that guests share.
+   */
+  imageWritable: z.boolean().default(false),
   /** Extra kernel arguments, appended last (for debugging). */
   extraKernelArgs: z.array(z.string()).default([]),
   /** Where the guest Node runtime is cached. */

@@ -2,6 +2,7 @@ import { GUEST_INIT_STUB_PATH, SANDBOX_IMAGE_PATH } from '@vitest-uml/core'
 
 export interface KernelCommandLineOptions {
   memoryMiB: number
+  imageWritable: boolean
   seccomp: boolean
   mode: 'agent' | 'shell'
 }
@@ -21,10 +22,11 @@ export const SANDBOX_COW_PATH = `${SANDBOX_DISK_DIR}/cow`
 export function buildKernelCommandLine(options: KernelCommandLineOptions): string[] {
   return [
     `mem=${options.memoryMiB}M`,
-    `ubd0=${SANDBOX_COW_PATH},${SANDBOX_IMAGE_PATH}`,
+    ...(options.imageWritable
+      ? [`ubd0=${SANDBOX_IMAGE_PATH}`]
+      : // The pristine image again, read-only, so tests can ask what changed on the disk since boot.
+        [`ubd0=${SANDBOX_COW_PATH},${SANDBOX_IMAGE_PATH}`, `ubd1r=${SANDBOX_IMAGE_PATH}`]),
     'root=/dev/ubda',
-    // The pristine image again, read-only, so tests can ask what changed on the disk since boot.
-    `ubd1r=${SANDBOX_IMAGE_PATH}`,
     // Images are made with lazy inode tables; zeroing them would cost every guest CPU and COW memory.
     'rootflags=noinit_itable',
     'rw',

@@ -45,7 +45,7 @@ export async function spawnUml(options: ResolvedGuestOptions, mode: 'agent' | 's
   const nodeRuntime = await prepareNodeRuntime({ cacheDir: options.cacheDir })
   const mounts: SandboxMount[] = [
     { source: options.kernel.dir, target: SANDBOX_KERNEL_DIR },
-    { source: options.imagePath, target: SANDBOX_IMAGE_PATH },
+    { source: options.imagePath, target: SANDBOX_IMAGE_PATH, writable: options.imageWritable },
     { source: nodeRuntime, target: SANDBOX_NODE_DIR },
     { source: agentDistDir(), target: SANDBOX_AGENT_DIR },
     ...options.shares.map((share, index) => ({
@@ -57,6 +57,7 @@ export async function spawnUml(options: ResolvedGuestOptions, mode: 'agent' | 's
   const commandLine = [
     ...buildKernelCommandLine({
       memoryMiB: options.memoryMiB,
+      imageWritable: options.imageWritable,
       seccomp: options.seccomp && options.kernel.supportsSeccomp,
       mode,
     }),

@@ -5,6 +5,7 @@ import { bootstrapTarball } from './bootstrap.js'
 import { recipeImageHash } from './image-hash.js'
 import { installImage } from './install-image.js'
 import type { InstalledImage } from './installed-image.js'
+import type { Recipe } from './recipe-schema.js'
 import { findRecipe, unknownImageError } from './recipes.js'
 import { cacheDirSchema, progressSchema, validateOptions } from './validate-options.js'
 
@@ -27,9 +28,15 @@ const buildOptionsSchema = z.object({
  * from the same recipe, it is returned at once; remove it first to force a rebuild.
  */
 export async function buildImage(name: string, options: BuildImageOptions = {}): Promise<InstalledImage> {
-  const parsed = validateOptions(buildOptionsSchema, options, 'buildImage')
   const recipe = await findRecipe(name)
   if (!recipe) throw await unknownImageError(name, 'Imported images cannot be built; import them again instead.')
+  return buildRecipeImage(recipe, options)
+}
+
+/** Builds an image from a recipe given in code (a project's own Debian suite and packages). */
+export async function buildRecipeImage(recipe: Recipe, options: BuildImageOptions = {}): Promise<InstalledImage> {
+  const { name } = recipe
+  const parsed = validateOptions(buildOptionsSchema, options, 'buildImage')
   const progress = parsed.progress ?? silentProgress
   const mirror = parsed.mirror ?? process.env.VITEST_UML_DEBIAN_MIRROR ?? 'http://deb.debian.org/debian'
   // mmdebstrap's own progress is only worth showing to someone watching a terminal.

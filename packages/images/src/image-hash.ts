@@ -20,6 +20,11 @@ export function importImageHash(tarballSha256: string): string {
   return shortHash({ tarballSha256 })
 }
 
+/** Identifies a derived image by its base image and the setup script run on it. */
+export function derivedImageHash(baseHash: string, setup: string): string {
+  return shortHash({ baseHash, setup })
+}
+
 function shortHash(input: Record<string, unknown>): string {
   const text = JSON.stringify({ builder: IMAGE_BUILDER_VERSION, initStub: GUEST_INIT_STUB, input })
   return createHash('sha256').update(text).digest('hex').slice(0, HASH_LENGTH)

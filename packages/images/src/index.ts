@@ -1,4 +1,5 @@
-export { type BuildImageOptions, buildImage } from './build-image.js'
+export { type BuildImageOptions, buildImage, buildRecipeImage } from './build-image.js'
+export { type DeriveImageOptions, deriveImage } from './derive-image.js'
 export { GUEST_INIT_STUB, GUEST_INIT_STUB_PATH } from './guest-init-stub.js'
 export { IMAGE_BUILDER_VERSION } from './image-hash.js'
 export { DEFAULT_IMAGE, IMAGE_NAME_PATTERN } from './image-names.js'

@@ -8,7 +8,7 @@ import { scanRootfs } from './rootfs-scan.js'
 import { tarballToExt4 } from './rootfs-to-ext4.js'
 import type { ImageFailureCode } from './run-tool.js'
 
-const FIXES: Record<ImageSource, string> = {
+const FIXES: Record<Exclude<ImageSource, 'derived'>, string> = {
   import: 'Import a tarball of a whole Linux root file system, such as `docker export` output.',
   recipe: "Check the recipe's packages and variant.",
 }
@@ -17,7 +17,7 @@ export interface InstallRequest {
   cacheDir: string
   name: string
   hash: string
-  source: ImageSource
+  source: Exclude<ImageSource, 'derived'>
   progress: Progress
   failureCode: ImageFailureCode
   /** Where the root file system comes from, for messages: "the tarball /tmp/x.tar.gz". */

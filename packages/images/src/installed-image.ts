@@ -4,7 +4,7 @@ import { UmlError } from '@vitest-uml/core'
 import { z } from 'zod'
 import { IMAGE_FILE, METADATA_FILE } from './cache-layout.js'
 
-export type ImageSource = 'recipe' | 'import'
+export type ImageSource = 'recipe' | 'import' | 'derived'
 
 /** A built image in the cache, ready to be used as a guest's read-only base disk. */
 export interface InstalledImage {
@@ -22,7 +22,7 @@ export interface InstalledImage {
 const metadataSchema = z.object({
   name: z.string(),
   hash: z.string(),
-  source: z.enum(['recipe', 'import']),
+  source: z.enum(['recipe', 'import', 'derived']),
   osRelease: z.record(z.string(), z.string()),
   createdAt: z.iso.datetime(),
 })

@@ -1,3 +1,4 @@
+import { IMAGE_NAME_PATTERN } from '@vitest-uml/images'
 import { z } from 'zod'
 
 const shareSchema = z.object({
@@ -29,6 +30,26 @@ const matrixSchema = z
   })
   .strict()
 
+const imageRecipeSchema = z
+  .strictObject({
+    /** Build with mmdebstrap (minbase) from this Debian suite, e.g. `bookworm`. */
+    suite: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]*$/, 'a Debian suite name such as "bookworm"')
+      .optional(),
+    /** Debian packages to add at build time (needs `suite`: guests have no network). */
+    packages: z.array(z.string().regex(/^[a-z0-9][a-z0-9+.-]+$/, 'a Debian package name')).default([]),
+    /** Start from this image instead of a suite. */
+    from: z.string().optional(),
+    /** Shell script run once as root in a guest of the image, to make this one (`sh -e`). */
+    setup: z.string().optional(),
+  })
+  .refine((recipe) => !(recipe.suite && recipe.from), 'give either suite or from, not both')
+  .refine(
+    (recipe) => recipe.packages.length === 0 || recipe.suite,
+    'packages need a suite (guests have no network; install in setup from a suite image)',
+  )
+
 /** Options of `uml()` and `umlPool()`. */
 export const poolOptionsSchema = z
   .object({
@@ -38,10 +59,19 @@ export const poolOptionsSchema = z
      */
     kernel: z.string().default('7.2'),
     /**
-     * Guest image: a recipe (`debian-bullseye`, `debian-bookworm`, `debian-trixie`, `debian-sid`) or an imported image.
+     * Guest image: a recipe (`debian-bullseye`, `debian-bookworm`, `debian-trixie`, `debian-sid`),
+     * an imported image, or one of this project's `images`.
      * @default 'debian-trixie'
      */
     image: z.string().default('debian-trixie'),
+    /**
+     * This project's own images, by name: built from a Debian `suite` with extra `packages`,
+     * and/or made `from` another image by running a `setup` script once as root in a guest.
+     * Each is cached by everything that went into it and reused by every guest.
+     */
+    images: z
+      .record(z.string().regex(IMAGE_NAME_PATTERN, 'lower-case letters, digits, dots, dashes'), imageRecipeSchema)
+      .default({}),
     /**
      * Guest memory in MiB. Host memory is only used as the guest touches it.
      * @default 512
@@ -91,3 +121,4 @@ export const poolOptionsSchema = z
 export type UmlPoolOptions = z.input<typeof poolOptionsSchema>
 export type UmlMatrixOptions = z.input<typeof matrixSchema>
 export type ResolvedPoolOptions = z.output<typeof poolOptionsSchema>
+export type ImageRecipe = z.output<typeof imageRecipeSchema>

@@ -4,11 +4,11 @@ import { dirname, join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { createStreamProgress, getCacheDir } from '@vitest-uml/core'
 import { Guest, type GuestOptions, type GuestProcess } from '@vitest-uml/guest'
-import { ensureImage } from '@vitest-uml/images'
 import { fetchKernel } from '@vitest-uml/kernels'
 import type { TestProject } from 'vitest/node'
 import { GuestPool, type WarmGuest } from './guest-pool.js'
 import type { ResolvedPoolOptions } from './pool-options.js'
+import { prepareImage } from './prepare-image.js'
 import { projectShares } from './project-shares.js'
 import type { CreateFileTask } from './report-lost-files.js'
 import { recordTiming } from './timings.js'
@@ -53,11 +53,12 @@ export async function createPoolContext(project: TestProject, options: ResolvedP
   const cacheDir = getCacheDir()
   const progress = createStreamProgress()
   const kernel = await fetchKernel(options.kernel, { cacheDir, progress })
-  const image = await ensureImage(options.image, { cacheDir, progress })
+  const guestKernel = { name: kernel.name, dir: kernel.dir, supportsSeccomp: kernel.supportsSeccomp }
+  const image = await prepareImage(options.image, { recipes: options.images, kernel: guestKernel, cacheDir, progress })
   const vitestDir = dirname(createRequire(`${root}/`).resolve('vitest/package.json'))
   const extraShares = options.shares.map((share) => share.path)
   const guestOptions: GuestOptions = {
-    kernel: { name: kernel.name, dir: kernel.dir, supportsSeccomp: kernel.supportsSeccomp },
+    kernel: guestKernel,
     imagePath: image.path,
     cacheDir,
     memoryMiB: options.memory,

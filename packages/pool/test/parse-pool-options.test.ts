@@ -7,6 +7,7 @@ describe('parsePoolOptions', () => {
     expect(parsePoolOptions({}, '/p/vitest.config.ts')).toEqual({
       kernel: '7.2',
       image: 'debian-trixie',
+      images: {},
       memory: 512,
       disk: 4096,
       bootTimeout: 60_000,
@@ -30,7 +31,7 @@ describe('parsePoolOptions', () => {
         - memory: Too small: expected number to be >=128
         - shares.0.path: must be an absolute path
         - unknown option "kernal" (did you mean "kernel"?)
-      Known options: kernel, image, memory, disk, warmGuests, bootTimeout, fileTimeout, user, shares, env, matrix."
+      Known options: kernel, image, images, memory, disk, warmGuests, bootTimeout, fileTimeout, user, shares, env, matrix."
     `)
   })
 })
