@@ -66,7 +66,7 @@ describe('an unprivileged host user', () => {
     await execa('chown', [`${USER}:${USER}`, canary])
     const script = [
       'mkdir -p /m',
-      'mount -t hostfs none /m 2>/dev/null; cat /m' + canary + ' 2>&1; umount /m 2>/dev/null',
+      `mount -t hostfs none /m 2>/dev/null; cat /m${canary} 2>&1; umount /m 2>/dev/null`,
       `mount -t hostfs -o hostfs=${home} none /m 2>/dev/null; cat /m/canary.txt 2>&1; umount /m 2>/dev/null`,
       `mount -t hostfs -o hostfs=../../../.. none /m 2>/dev/null; cat /m${canary} 2>&1; umount /m 2>/dev/null`,
       'true',

@@ -21,21 +21,29 @@ export interface DiskChangesOptions {
 /**
  * What changed on the guest's root file system since it booted, compared with the pristine image.
  * Other file systems mounted in the guest (/proc, /sys, /dev, /run, /tmp, the shares) are left out,
- * and so is a directory whose only change is the list of its entries.
+ * as are the directories made to mount the shares on, and a directory whose only change is the
+ * list of its entries.
  */
 export function diskChanges(options: DiskChangesOptions = {}): DiskChanges {
   if (!existsSync(BASE))
     throw new Error('diskChanges() works inside vitest-uml guests only, where the pristine image is mounted.')
-  const skip = new Set([...otherMountPoints(), ...(options.ignore ?? [])])
+  const mountPoints = otherMountPoints()
+  const skip = [...mountPoints, ...(options.ignore ?? [])]
+  const skipped = (path: string) => skip.some((prefix) => path === prefix || path.startsWith(`${prefix}/`))
+  const holdsMountPoint = (path: string) => mountPoints.some((point) => point.startsWith(`${path}/`))
   const changes: DiskChanges = { added: [], changed: [], removed: [] }
   const walk = (path: string) => {
     const current = entries(path === '/' ? '/' : path)
     const base = entries(join(BASE, path))
     for (const name of [...new Set([...current, ...base])].sort()) {
       const child = join(path, name)
-      if ([...skip].some((prefix) => child === prefix || child.startsWith(`${prefix}/`))) continue
+      if (skipped(child)) continue
       const now = stat(child)
       const then = stat(join(BASE, child))
+      if (now && !then && holdsMountPoint(child)) {
+        walk(child)
+        continue
+      }
       if (now && !then) changes.added.push(child)
       else if (!now && then) changes.removed.push(child)
       else if (now && then && differs(child, now, then)) changes.changed.push(child)
@@ -52,6 +60,7 @@ export function diskChanges(options: DiskChangesOptions = {}): DiskChanges {
     const each = (dir: string) => {
       for (const name of entries(root + dir).sort()) {
         const child = join(dir, name)
+        if (skipped(child)) continue
         list.push(child)
         if (stat(root + child)?.isDirectory()) each(child)
       }
