@@ -20,7 +20,7 @@ export interface ImageListing {
   sizeOnDisk: number
 }
 
-/** Every recipe (built or not) and every imported image in the cache. */
+/** Every recipe (built or not), and every other image in the cache: imported, or a project's own. */
 export async function listImages(options: { cacheDir?: string } = {}): Promise<ImageListing[]> {
   const cacheDir = validateOptions(cacheOptionsSchema, options, 'listImages').cacheDir ?? getCacheDir()
   const recipes = await listRecipes()
@@ -38,7 +38,9 @@ export async function listImages(options: { cacheDir?: string } = {}): Promise<I
   const importListings = await Promise.all(
     importNames.map(async (name): Promise<ImageListing> => {
       const [newest] = await readCacheEntries(cacheDir, name).catch(() => [])
-      return { name, source: 'import', built: !!newest, image: newest?.image, sizeOnDisk: await sizeOf(cacheDir, name) }
+      // Besides imports: a project's own images (built from its recipe, or derived by a setup script).
+      const source = newest?.image.source ?? 'import'
+      return { name, source, built: !!newest, image: newest?.image, sizeOnDisk: await sizeOf(cacheDir, name) }
     }),
   )
   return [...recipeListings, ...importListings]

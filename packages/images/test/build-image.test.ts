@@ -1,7 +1,7 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { isUmlError, type Progress } from '@vitest-uml/core'
+import { exists, isUmlError, type Progress } from '@vitest-uml/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildImage, ensureImage, listImages, resolveImage } from '../src/index.js'
 import { statInImage } from './helpers/debugfs.js'
@@ -64,7 +64,8 @@ describe('buildImage (as root)', () => {
       expect((error as Error).message).toContain('VITEST_UML_DEBIAN_MIRROR')
       // apt's own reason, from the tail of mmdebstrap's stderr.
       expect((error as Error).message).toMatch(/Could not connect to 127\.0\.0\.1:9|Connection refused/)
-      expect(await readdir(join(cacheDir, 'images', 'debian-bullseye'))).toEqual([])
+      // Not even an empty directory for the image is left.
+      expect(await exists(join(cacheDir, 'images', 'debian-bullseye'))).toBe(false)
     },
   )
 

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
-import { isUmlError } from '@vitest-uml/core'
+import { exists, isUmlError } from '@vitest-uml/core'
 import { execa } from 'execa'
 import { pack } from 'tar-fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -81,7 +81,8 @@ describe('importImage', () => {
     const error = await importError(docsTar)
     expect(isUmlError(error, 'UML_IMAGE_IMPORT_FAILED')).toBe(true)
     expect((error as Error).message).toContain('no /bin/sh')
-    expect(await readdir(join(cacheDir, 'images', 'broken'))).toEqual([])
+    // Not even an empty directory for the image is left.
+    expect(await exists(join(cacheDir, 'images', 'broken'))).toBe(false)
   })
 
   it('rejects entries that point outside the root, and files that are not tarballs', async () => {
