@@ -56,9 +56,16 @@ describe('uml({ matrix })', () => {
     await fixture.remove()
   })
 
-  it('runs every file in each kernel × image cell and tables the results, also for a step summary', async () => {
+  it('runs every file in each kernel × image cell and tables the results, also for a step summary and JUnit', async () => {
     const stepSummary = join(fixture.root, 'step-summary.md')
-    const run = await runVitest(fixture.root, ['run'], { GITHUB_STEP_SUMMARY: stepSummary })
+    const junit = join(fixture.root, 'junit.xml')
+    const run = await runVitest(
+      fixture.root,
+      ['run', '--reporter=default', '--reporter=junit', `--outputFile.junit=${junit}`],
+      {
+        GITHUB_STEP_SUMMARY: stepSummary,
+      },
+    )
     expect(run.exitCode).toBe(0)
     expect(run.output).toMatch(/Tests\s+4 passed \(4\)/)
     for (const cell of CELLS) {
@@ -73,6 +80,11 @@ describe('uml({ matrix })', () => {
     expect(summary).toContain('| kernel | debian-bookworm | debian-trixie |')
     expect(summary).toMatch(/\| 6\.1 \| ✅ 1 passed · \S+ \| ✅ 1 passed · \S+ \|/)
     expect(summary).toMatch(/\| 7\.2 \| ✅ 1 passed · \S+ \| ✅ 1 passed · \S+ \|/)
+    const xml = await readFile(junit, 'utf8')
+    for (const cell of CELLS) {
+      expect(xml).toContain(`<testsuite name="${cell.image}@${cell.kernel} test/cell.test.ts"`)
+      expect(xml).toContain(`classname="${cell.image}@${cell.kernel} test/cell.test.ts"`)
+    }
   })
 
   it('runs only the cells --project selects, by name or glob', async () => {

@@ -1,6 +1,7 @@
 import { UmlError } from '@vitest-uml/core'
 import type { Plugin } from 'vitest/config'
 import { type MatrixCell, matrixCells } from './matrix-cells.js'
+import { MatrixJUnitReporter } from './matrix-junit-reporter.js'
 import { MatrixReporter } from './matrix-reporter.js'
 import { parsePoolOptions } from './parse-pool-options.js'
 import type { UmlPoolOptions } from './pool-options.js'
@@ -44,6 +45,12 @@ export function matrixPlugin(options: UmlPoolOptions): Plugin {
       }
       if (!vitest.config.reporters.some((reporter) => reporter instanceof MatrixReporter)) {
         vitest.config.reporters.push(new MatrixReporter(cells))
+        // JUnit output keeps the cell in each suite's name.
+        vitest.config.reporters = vitest.config.reporters.map((reporter) =>
+          Array.isArray(reporter) && reporter[0] === 'junit'
+            ? new MatrixJUnitReporter((reporter[1] ?? {}) as ConstructorParameters<typeof MatrixJUnitReporter>[0])
+            : reporter,
+        )
       }
       if (project.config.pool !== 'uml') return
       const runner = umlPool({ ...shared, kernel: cell.kernel, image: cell.image, warmGuests: shared.warmGuests ?? 1 })
