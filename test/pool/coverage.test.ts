@@ -60,3 +60,44 @@ it('grades', () => {
     await fixture.remove()
   }
 })
+
+it('includes Node processes that a test starts in the guest in the same coverage report', async () => {
+  const fixture = await createFixtureProject('child-coverage', {
+    'vitest.config.ts': umlConfig(),
+    'src/cli.mjs': `const answer = process.argv[2]
+if (answer === 'yes') {
+  console.log('agreed')
+} else {
+  console.log('refused')
+}
+`,
+    'test/cli.test.ts': `import { execFileSync } from 'node:child_process'
+import { expect, it } from 'vitest'
+
+it('runs the CLI as a child process', () => {
+  expect(execFileSync(process.execPath, ['src/cli.mjs', 'yes'], { encoding: 'utf8' }).trim()).toBe('agreed')
+})
+`,
+  })
+  try {
+    const coverageDir = join(fixture.root, 'coverage')
+    const run = await runVitest(fixture.root, [
+      'run',
+      '--pool=uml',
+      '--coverage.enabled',
+      '--coverage.provider=v8',
+      '--coverage.reporter=json-summary',
+      '--coverage.include=src/**',
+      `--coverage.reportsDirectory=${coverageDir}`,
+    ])
+    expect(run.exitCode, run.output).toBe(0)
+    const summary = JSON.parse(await readFile(join(coverageDir, 'coverage-summary.json'), 'utf8'))
+    const cli = summary[join(fixture.root, 'src/cli.mjs')]
+    // The 'yes' branch ran in the child, the else branch did not.
+    expect(cli.lines.covered).toBeGreaterThan(0)
+    expect(cli.lines.pct).toBeLessThan(100)
+    expect(cli.branches.covered).toBeGreaterThan(0)
+  } finally {
+    await fixture.remove()
+  }
+})

@@ -3,6 +3,7 @@ import { setTimeout as delay } from 'node:timers/promises'
 import { isUmlError, UmlError } from '@vitest-uml/core'
 import type { Guest, GuestProcess } from '@vitest-uml/guest'
 import type { PoolOptions, PoolWorker, WorkerRequest } from 'vitest/node'
+import { CHILD_COVERAGE_DIR, childCoverageMessage, collectsChildCoverage } from './child-coverage.js'
 import { guestWorkerEnv } from './guest-worker-env.js'
 import { isHostFsRequest, serveHostFsRequest } from './host-fs.js'
 import { lostFileMessages } from './report-lost-files.js'
@@ -45,9 +46,12 @@ export class UmlPoolWorker implements PoolWorker {
   async start(): Promise<void> {
     this.context = await this.preparing
     const { settings } = this.context
+    const coverage: Record<string, string> = collectsChildCoverage(this.options.project)
+      ? { NODE_V8_COVERAGE: CHILD_COVERAGE_DIR }
+      : {}
     const launch: WorkerLaunch = {
       execArgv: this.options.execArgv,
-      env: guestWorkerEnv(this.options.env, { ...settings.guestEnv, ...settings.options.env }),
+      env: guestWorkerEnv(this.options.env, { ...settings.guestEnv, ...coverage, ...settings.options.env }),
       user: settings.options.user,
     }
     if (!this.context.launch) {
@@ -79,7 +83,12 @@ export class UmlPoolWorker implements PoolWorker {
       if (isWorkerResponse(message, 'testfileFinished')) {
         recordTiming('file', performance.now() - this.fileStartedAt)
         this.clearHangTimer()
+        const files = this.runningFiles
         this.runningFiles = []
+        if (collectsChildCoverage(this.options.project)) {
+          void this.forwardAfterChildCoverage(guest, files, message)
+          return
+        }
       }
       this.events.emit('message', message)
     })
@@ -153,6 +162,16 @@ export class UmlPoolWorker implements PoolWorker {
       this.hangError = error
       void guest?.dispose()
     }, fileTimeout)
+  }
+
+  /** Hands Vitest the coverage of Node processes the file started, then the file's end. */
+  private async forwardAfterChildCoverage(guest: Guest, files: string[], finished: unknown): Promise<void> {
+    const coverage = await childCoverageMessage(guest, this.options.project, files).catch(() => undefined)
+    if (coverage) {
+      this.events.emit('message', coverage)
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+    this.events.emit('message', finished)
   }
 
   /** Reports the files of the run in progress as failed with the guest's error, as Vitest's worker would. */
