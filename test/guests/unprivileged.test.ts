@@ -41,9 +41,9 @@ describe('an unprivileged host user', () => {
     await rm(home, { recursive: true, force: true })
   })
 
-  it('runs a guest in which it is root, and gains nothing on the host', async () => {
-    const script = 'id -u; touch /etc/only-root && echo wrote-etc'
-    const result = await execa(
+  /** `vitest-uml run -- sh -c <script>` as the throw-away user, with its own HOME and cache. */
+  const runAsUser = (script: string) =>
+    execa(
       'runuser',
       ['-u', USER, '--', process.execPath, CLI_PATH, 'run', '--image', 'debian-bookworm', '--', 'sh', '-c', script],
       {
@@ -52,6 +52,10 @@ describe('an unprivileged host user', () => {
         extendEnv: false,
       },
     )
+
+  it('runs a guest in which it is root, and gains nothing on the host', async () => {
+    const script = 'id -u; touch /etc/only-root && echo wrote-etc'
+    const result = await runAsUser(script)
     expect(result.stderr).not.toContain('UML_')
     expect(result.exitCode).toBe(0)
     expect(result.stdout.split('\n').slice(0, 2)).toEqual(['0', 'wrote-etc'])
@@ -71,15 +75,7 @@ describe('an unprivileged host user', () => {
       `mount -t hostfs -o hostfs=../../../.. none /m 2>/dev/null; cat /m${canary} 2>&1; umount /m 2>/dev/null`,
       'true',
     ].join('; ')
-    const result = await execa(
-      'runuser',
-      ['-u', USER, '--', process.execPath, CLI_PATH, 'run', '--image', 'debian-bookworm', '--', 'sh', '-c', script],
-      {
-        reject: false,
-        env: { HOME: home, PATH: process.env.PATH },
-        extendEnv: false,
-      },
-    )
+    const result = await runAsUser(script)
     expect(result.exitCode).toBe(0)
     expect(result.stdout).not.toContain('user secret')
     expect(await readFile(canary, 'utf8')).toBe('user secret')

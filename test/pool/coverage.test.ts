@@ -5,6 +5,17 @@ import { createFixtureProject, umlConfig } from '../helpers/fixture-project.js'
 import { runVitest } from '../helpers/run-vitest.js'
 import { listUmlProcesses } from '../helpers/uml-processes.js'
 
+/** V8 coverage of src/, as a JSON summary in `dir`. */
+function coverageArgs(dir: string): string[] {
+  return [
+    '--coverage.enabled',
+    '--coverage.provider=v8',
+    '--coverage.reporter=json-summary',
+    '--coverage.include=src/**',
+    `--coverage.reportsDirectory=${dir}`,
+  ]
+}
+
 afterEach(async () => {
   expect(await listUmlProcesses()).toEqual([])
 })
@@ -34,15 +45,7 @@ it('grades', () => {
   })
   const summary = async (pool: string) => {
     const coverageDir = join(fixture.root, `coverage-${pool}`)
-    const run = await runVitest(fixture.root, [
-      'run',
-      `--pool=${pool}`,
-      '--coverage.enabled',
-      '--coverage.provider=v8',
-      '--coverage.reporter=json-summary',
-      '--coverage.include=src/**',
-      `--coverage.reportsDirectory=${coverageDir}`,
-    ])
+    const run = await runVitest(fixture.root, ['run', `--pool=${pool}`, ...coverageArgs(coverageDir)])
     expect(run.exitCode, run.output).toBe(0)
     const json = JSON.parse(await readFile(join(coverageDir, 'coverage-summary.json'), 'utf8'))
     await rm(coverageDir, { recursive: true })
@@ -81,15 +84,7 @@ it('runs the CLI as a child process', () => {
   })
   try {
     const coverageDir = join(fixture.root, 'coverage')
-    const run = await runVitest(fixture.root, [
-      'run',
-      '--pool=uml',
-      '--coverage.enabled',
-      '--coverage.provider=v8',
-      '--coverage.reporter=json-summary',
-      '--coverage.include=src/**',
-      `--coverage.reportsDirectory=${coverageDir}`,
-    ])
+    const run = await runVitest(fixture.root, ['run', '--pool=uml', ...coverageArgs(coverageDir)])
     expect(run.exitCode, run.output).toBe(0)
     const summary = JSON.parse(await readFile(join(coverageDir, 'coverage-summary.json'), 'utf8'))
     const cli = summary[join(fixture.root, 'src/cli.mjs')]
