@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto'
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { listMarkedGuests } from '@vitest-uml/guest'
 import { execa } from 'execa'
 
 /**
@@ -79,7 +80,7 @@ try {
     }
   }
   if (passed + failed !== total) problems.push(`${passed} passed + ${failed} failed != ${total} files`)
-  const left = await guestsLeft()
+  const left = (await listMarkedGuests(MARKER)).length
   if (left > 0) problems.push(`${left} guest(s) still running after Vitest exited`)
   const summary = {
     files: total,
@@ -98,23 +99,4 @@ try {
   process.exitCode = problems.length === 0 ? 0 : 1
 } finally {
   await rm(root, { recursive: true, force: true })
-}
-
-/** UML processes whose parent chain carries this run's marker (bwrap keeps its environment). */
-async function guestsLeft(): Promise<number> {
-  let count = 0
-  for (const pid of (await readdir('/proc')).filter((entry) => /^\d+$/.test(entry))) {
-    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')
-    if (!cmdline.startsWith('/run/vitest-uml/kernel/linux\0')) continue
-    let current: string | undefined = pid
-    for (let depth = 0; current && current !== '0' && depth < 16; depth++) {
-      const environ = await readFile(`/proc/${current}/environ`, 'utf8').catch(() => '')
-      if (environ.split('\0').includes(MARKER)) {
-        count++
-        break
-      }
-      current = /^PPid:\s+(\d+)/m.exec(await readFile(`/proc/${current}/status`, 'utf8').catch(() => ''))?.[1]
-    }
-  }
-  return count
 }
