@@ -1,19 +1,26 @@
-import { copyFile, cp, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, rm, truncate, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join, relative } from 'node:path'
+import { join } from 'node:path'
 import { getCacheDir } from '@vitest-uml/core'
 import { resolveImage } from '@vitest-uml/images'
-import { resolveKernel } from '@vitest-uml/kernels'
 import { execa } from 'execa'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CLI_PATH, runCli } from '../helpers/run-cli.js'
+import { seedCache } from '../helpers/seed-cache.js'
 import { listUmlProcesses } from '../helpers/uml-processes.js'
 
-/** The CLI's message for a bad input, with this run's cache and temporary paths made stable. */
+/** The CLI's message for a bad input, with this run's cache, temporary paths and host size made stable. */
 function message(stderr: string, ...paths: string[]): string {
   return paths
     .reduce((text, path) => text.replaceAll(path, '<tmp>'), stderr.replaceAll(getCacheDir(), '<cache>'))
+    .replace(/\(\d+ MiB in all\)/, '(<host> MiB in all)')
     .trim()
+}
+
+/** Runs the CLI with the given environment only, so nothing of this run's cache or PATH leaks in. */
+function runCliIn(env: Record<string, string>, args: string[], wrapper: string[] = []) {
+  const [command = process.execPath, ...rest] = [...wrapper, process.execPath, CLI_PATH, ...args]
+  return execa(command, rest, { reject: false, env, extendEnv: false })
 }
 
 describe('bad input gets a coded error that names the problem and the fix', () => {
@@ -30,6 +37,7 @@ describe('bad input gets a coded error that names the problem and the fix', () =
     [['run', '--kernal', '7.2', '--', 'true']],
     [['run', '--memory', '16', '--', 'true']],
     [['run', '--memory', 'lots', '--', 'true']],
+    [['run', '--memory', '100000000', '--', 'true']],
     [['run', '--env', 'NO_EQUALS_SIGN', '--', 'true']],
     [['run', '--cwd', 'relative/dir', '--', 'true']],
     [['run', '--kernel', '9.9', '--', 'true']],
@@ -46,42 +54,73 @@ describe('bad input gets a coded error that names the problem and the fix', () =
   })
 
   it('reports a damaged image before booting it, and leaves the cache as it was', async () => {
-    const cache = join(scratch, 'cache', 'vitest-uml')
-    const kernel = await resolveKernel('7.2', { cacheDir: getCacheDir() })
-    const image = await resolveImage('debian-bookworm', { cacheDir: getCacheDir() })
-    const kernelCopy = join(cache, relative(getCacheDir(), kernel.dir))
-    await cp(kernel.dir, kernelCopy, { recursive: true })
-    const imageCopy = join(cache, relative(getCacheDir(), image.dir))
-    await mkdir(imageCopy, { recursive: true })
-    for (const entry of await readdir(image.dir)) {
-      if (entry !== 'image.ext4') await copyFile(join(image.dir, entry), join(imageCopy, entry))
-    }
-    const env = { XDG_CACHE_HOME: join(scratch, 'cache') }
+    const cacheHome = await seedCache(scratch, { kernels: ['7.2'], images: ['debian-bookworm'] })
+    const image = await resolveImage('debian-bookworm', { cacheDir: join(cacheHome, 'vitest-uml') })
+    const entries = await readdir(image.dir)
     const run = () =>
-      execa(process.execPath, [CLI_PATH, 'run', '--image', 'debian-bookworm', '--', 'true'], { reject: false, env })
+      runCliIn({ XDG_CACHE_HOME: cacheHome, PATH: process.env.PATH ?? '' }, [
+        'run',
+        '--image',
+        'debian-bookworm',
+        '--',
+        'true',
+      ])
 
     // Cut short: the superblock is there, the rest of the file system is not.
-    await execa('sh', ['-c', `head -c 4194304 "${image.path}" > "${join(imageCopy, 'image.ext4')}"`])
+    await truncate(image.path, 4 * 1024 * 1024)
     const truncated = await run()
     expect(truncated.exitCode).toBe(1)
-    expect(message(truncated.stderr, scratch)).toMatchSnapshot()
+    expect(message(truncated.stderr, cacheHome)).toMatchSnapshot()
 
     // Not an ext4 image at all.
-    await writeFile(join(imageCopy, 'image.ext4'), 'not an image')
+    await writeFile(image.path, 'not an image')
     const garbage = await run()
     expect(garbage.exitCode).toBe(1)
-    expect(message(garbage.stderr, scratch)).toMatchSnapshot()
-    expect(await readdir(imageCopy)).toEqual(await readdir(image.dir))
+    expect(message(garbage.stderr, cacheHome)).toMatchSnapshot()
+    expect(await readdir(image.dir)).toEqual(entries)
   })
 
-  it('names the package to install when a host tool is missing', async () => {
-    const env = { XDG_CACHE_HOME: join(scratch, 'empty-cache'), PATH: '/nonexistent' }
-    const result = await execa(process.execPath, [CLI_PATH, 'images', 'build', 'debian-bookworm'], {
-      reject: false,
-      env,
-      extendEnv: false,
-    })
-    expect(result.exitCode).toBe(1)
-    expect(message(result.stderr)).toMatchSnapshot()
+  it('names the package to install when a host tool is missing, before building anything', async () => {
+    const emptyCache = join(scratch, 'empty-cache')
+    const noMmdebstrap = await runCliIn({ XDG_CACHE_HOME: emptyCache, PATH: '/nonexistent' }, [
+      'images',
+      'build',
+      'debian-bookworm',
+    ])
+    expect(noMmdebstrap.exitCode).toBe(1)
+    expect(message(noMmdebstrap.stderr)).toMatchSnapshot()
+    // e2fsprogs lives in /usr/sbin, which is searched whatever PATH says: hide it in a mount namespace.
+    const noE2fsprogs = await runCliIn(
+      { XDG_CACHE_HOME: emptyCache, PATH: '/usr/bin:/bin' },
+      ['images', 'build', 'debian-bookworm'],
+      ['unshare', '--mount', 'sh', '-c', 'mount -t tmpfs none /usr/sbin && exec "$@"', 'sh'],
+    )
+    expect(noE2fsprogs.exitCode).toBe(1)
+    expect(message(noE2fsprogs.stderr)).toMatchSnapshot()
+    expect(await readdir(scratch)).not.toContain('empty-cache')
+  })
+
+  it.each([
+    ['mounted noexec', 'noexec,size=2g'],
+    ['full', 'size=1m'],
+  ])('refuses a temp dir %s before bootstrapping Debian in it', async (_, mountOptions) => {
+    const tempDir = join(scratch, 'tmp')
+    const emptyCache = join(scratch, 'empty-cache')
+    await mkdir(tempDir)
+    await execa('mount', ['-t', 'tmpfs', '-o', mountOptions, 'none', tempDir])
+    try {
+      const result = await runCliIn({ XDG_CACHE_HOME: emptyCache, PATH: process.env.PATH ?? '', TMPDIR: tempDir }, [
+        'images',
+        'build',
+        'debian-bookworm',
+      ])
+      expect(result.exitCode).toBe(1)
+      expect(message(result.stderr, scratch)).toMatchSnapshot()
+      expect(await readdir(tempDir)).toEqual([])
+      expect(await readdir(scratch)).not.toContain('empty-cache')
+    } finally {
+      await execa('umount', [tempDir])
+      await rm(tempDir, { recursive: true })
+    }
   })
 })

@@ -2,8 +2,18 @@ import { randomBytes } from 'node:crypto'
 import { lstat, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { findHostTool, SANDBOX_KERNEL_DIR, SANDBOX_NODE_DIR } from '@vitest-uml/core'
+import { guestOptionsSchema, guestSandboxArgs } from '@vitest-uml/guest'
+import { execa } from 'execa'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { bootGuest } from '../helpers/boot-guest.js'
+import { bootGuest, guestOptions } from '../helpers/boot-guest.js'
+import { listUmlProcesses } from '../helpers/uml-processes.js'
+
+/** Loads a kernel module as guest root with init_module(2) (minbase has perl but no kmod). */
+const INSMOD = `perl -e 'open(F, "<", $ARGV[0]) or die "open: $!"; binmode F; local $/; my $img = <F>; my $none = ""; print "init_module=", syscall(175, $img, length($img), $none), "\\n"'`
+
+/** Sends one UML mconsole request (a datagram) to a socket path, as uml_mconsole would. */
+const MCONSOLE = `perl -MSocket -e 'socket(S, PF_UNIX, SOCK_DGRAM, 0) or die; my $req = pack("VVVa512", 0xcafebabe, 2, length($ARGV[1]), $ARGV[1]); print defined(send(S, $req, 0, pack_sockaddr_un($ARGV[0]))) ? "mconsole: sent\\n" : "mconsole: $!\\n"'`
 
 /**
  * Guest root is hostile: it may mount hostfs with any path. The host-side sandbox must keep every
@@ -95,5 +105,78 @@ describe.each(['7.2', '6.1'])('the host-side jail, kernel %s', (kernel) => {
       expect(info === undefined || info.isFile(), name).toBe(true)
       if (info?.isFile()) expect(info.nlink, name).toBe(1)
     }
+  })
+
+  it('lets guest root load kernel modules, address the mconsole and read process environments, and still gives it nothing of the host', async () => {
+    const canary = join(canaryDir, 'canary.txt')
+    // A secret in the environment of the host process that starts the guest.
+    process.env.VITEST_UML_JAIL_SECRET = secret
+    const guest = await bootGuest({ kernel }).finally(() => {
+      delete process.env.VITEST_UML_JAIL_SECRET
+    })
+    try {
+      const script = [
+        // Kernel code of the guest's choosing runs as the UML process: load a module from the kernel's own tree.
+        `mkdir -p /m /h; mount -t hostfs -o ${SANDBOX_KERNEL_DIR}/modules none /m`,
+        `${INSMOD} /m/$(uname -r)/kernel/fs/fuse/fuse.ko 2>&1`,
+        'grep "^fuse " /proc/modules',
+        // The UML process's own view of the host, with the module loaded.
+        'mount -t hostfs -o / none /h',
+        `cat /h${canary} 2>&1`,
+        // The environments of the sandbox's processes (the UML process among them).
+        'cat /h/proc/self/environ /h/proc/[0-9]*/environ 2>&1',
+        // UML's management console: ask it to attach the canary as a disk.
+        `${MCONSOLE} /h/tmp/uml/vitest-uml/mconsole "config ubd3=${canary}" 2>&1`,
+        'sleep 1; cat /proc/partitions',
+      ].join('; ')
+      const result = await guest.exec(['sh', '-c', script])
+      expect(result.stdout).toContain('init_module=0')
+      expect(result.stdout).toMatch(/^fuse /m)
+      expect(result.stdout).toContain('mconsole: Connection refused')
+      expect(result.stdout).not.toMatch(/ubdd/)
+      expect(result.stdout).not.toContain(secret)
+      // The UML process itself was started with a cleared environment.
+      for (const entry of await listUmlProcesses()) {
+        const environ = await readFile(`/proc/${entry.split(' ')[0]}/environ`, 'utf8').catch(() => '')
+        expect(environ).not.toContain(secret)
+      }
+    } finally {
+      await guest.dispose()
+    }
+    expect(await readFile(canary, 'utf8')).toBe(secret)
+  })
+
+  it('confines code that takes the UML process’s place: it finds only what the guest was given', async () => {
+    const canary = join(canaryDir, 'canary.txt')
+    const options = guestOptionsSchema.parse(
+      await guestOptions({ kernel, shares: [{ hostPath: shareDir, writable: true }] }),
+    )
+    const script = `
+      const fs = require('node:fs')
+      const seen = { root: fs.readdirSync('/').sort() }
+      for (const path of [${JSON.stringify(canary)}, '/etc/passwd', '/home', '/root']) {
+        try { seen[path] = fs.readdirSync(path) } catch (error) {
+          try { seen[path] = fs.readFileSync(path, 'utf8') } catch (error) { seen[path] = error.code }
+        }
+      }
+      try { fs.writeFileSync('${'/run/vitest-uml/image.ext4'}', 'x'); seen.image = 'written' } catch (error) { seen.image = error.code }
+      require('node:net').connect(80, '1.1.1.1').on('error', (error) => {
+        seen.network = error.code
+        console.log(JSON.stringify(seen))
+      })
+    `
+    const bwrap = await findHostTool('bwrap')
+    const result = await execa(bwrap ?? 'bwrap', [
+      ...(await guestSandboxArgs(options)),
+      '--',
+      `${SANDBOX_NODE_DIR}/bin/node`,
+      '-e',
+      script,
+    ])
+    const seen = JSON.parse(result.stdout)
+    expect(seen.root).toEqual(['dev', 'disk', 'proc', 'run', 'shares', 'tmp'])
+    for (const path of [canary, '/etc/passwd', '/home', '/root']) expect(seen[path], path).toBe('ENOENT')
+    expect(seen.image).toBe('EROFS')
+    expect(seen.network).toBe('ENETUNREACH')
   })
 })

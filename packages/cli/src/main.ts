@@ -1,4 +1,4 @@
-import { isUmlError } from '@vitest-uml/core'
+import { getCacheDir, isUmlError, removeAbandonedEntries } from '@vitest-uml/core'
 import { doctorCommand } from './commands/doctor.js'
 import { imagesCommand } from './commands/images.js'
 import { kernelsCommand } from './commands/kernels.js'
@@ -27,6 +27,7 @@ export async function main(argv: string[]): Promise<number> {
     return 2
   }
   try {
+    await removeAbandonedEntries(getCacheDir())
     return await handler(args)
   } catch (error) {
     if (isUmlError(error)) {

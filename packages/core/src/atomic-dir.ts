@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { mkdir, rename, rm, rmdir, stat } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
+import { temporaryEntryName } from './abandoned-entries.js'
 
 /**
  * Builds a directory under a temporary name beside `target` and renames it into place, so a
@@ -11,7 +12,7 @@ import { basename, dirname, join } from 'node:path'
 export async function writeDirAtomically(target: string, build: (tempDir: string) => Promise<void>): Promise<boolean> {
   const parent = dirname(target)
   const createdParent = await mkdir(parent, { recursive: true })
-  const temp = join(parent, `.${basename(target)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`)
+  const temp = join(parent, temporaryEntryName(basename(target), process.pid, randomBytes(4).toString('hex')))
   await mkdir(temp)
   try {
     await build(temp)
@@ -24,11 +25,25 @@ export async function writeDirAtomically(target: string, build: (tempDir: string
     }
   } catch (error) {
     await rm(temp, { recursive: true, force: true })
-    // A parent made for this entry goes too, unless another entry landed in it meanwhile.
-    if (createdParent !== undefined) await rmdir(parent).catch(() => {})
+    // Parents made for this entry go too, unless another entry landed in them meanwhile.
+    if (createdParent !== undefined) await removeEmptyDirs(parent, createdParent)
     throw error
   } finally {
     await rm(temp, { recursive: true, force: true })
+  }
+}
+
+/** Removes `dir` and its parents up to `top` while they are empty. */
+async function removeEmptyDirs(dir: string, top: string): Promise<void> {
+  for (let current = dir; ; current = dirname(current)) {
+    if (
+      !(await rmdir(current).then(
+        () => true,
+        () => false,
+      )) ||
+      current === top
+    )
+      return
   }
 }
 

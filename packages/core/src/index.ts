@@ -1,3 +1,4 @@
+export { removeAbandonedEntries } from './abandoned-entries.js'
 export { exists, writeDirAtomically } from './atomic-dir.js'
 export { getCacheDir } from './cache-dir.js'
 export { isUmlError, UmlError, type UmlErrorCode, type UmlErrorOptions } from './errors.js'
@@ -5,3 +6,4 @@ export { findHostTool, HOST_TOOLS, type HostTool, requireHostTool } from './host
 export { createStreamProgress, formatBytes, type Progress, silentProgress } from './progress.js'
 export { buildSandboxArgs, type SandboxMount, type SandboxOptions, type SandboxScratch } from './sandbox-args.js'
 export * from './sandbox-layout.js'
+export { checkWorkDir, requireWorkDir, type WorkDirProblem } from './work-dir.js'

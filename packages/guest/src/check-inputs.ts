@@ -1,16 +1,28 @@
 import { open, stat } from 'node:fs/promises'
+import { totalmem } from 'node:os'
 import { UmlError } from '@vitest-uml/core'
 import type { ResolvedGuestOptions } from './guest-options.js'
 
 /** ext4's superblock starts 1024 bytes in; its magic number sits 0x38 bytes into it. */
 const SUPERBLOCK_OFFSET = 1024
 const EXT_MAGIC = 0xef53
+const MIB = 1024 * 1024
 
 /**
  * Checks what a guest is about to be given, so a missing share or a damaged image is reported as
  * such, before a kernel boots into a confusing panic.
  */
 export async function checkGuestInputs(options: ResolvedGuestOptions): Promise<void> {
+  // Guest memory is a file on a tmpfs, used as touched: a size beyond the host's RAM boots, then
+  // fails at random once the guest uses it, so it is refused here.
+  const hostMiB = Math.floor(totalmem() / MIB)
+  if (options.memoryMiB > hostMiB) {
+    throw new UmlError(
+      'UML_MEMORY_UNAVAILABLE',
+      `The guest asks for ${options.memoryMiB} MiB of memory, more than this host has (${hostMiB} MiB in all). Give it less: \`memory\` in the uml() options, or --memory for the CLI (512 is the default).`,
+      { details: { memoryMiB: options.memoryMiB, hostMiB } },
+    )
+  }
   for (const share of options.shares) {
     const info = await stat(share.hostPath).catch(() => undefined)
     if (!info?.isDirectory()) {

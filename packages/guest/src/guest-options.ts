@@ -18,8 +18,8 @@ export const guestOptionsSchema = z.object({
   }),
   /** The read-only base image (ext4). Each guest writes to its own COW layer over it. */
   imagePath: z.string(),
-  /** Guest memory in MiB. Host memory is only used as the guest touches it. */
-  memoryMiB: z.number().int().min(64).max(16384).default(512),
+  /** Guest memory in MiB, at most the host's. Host memory is only used as the guest touches it. */
+  memoryMiB: z.number().int().min(64).default(512),
   /** Most the guest may write to its disk, in MiB (the COW layer lives in host memory). */
   diskMiB: z.number().int().min(16).default(4096),
   /** Host directories the guest mounts over hostfs. */

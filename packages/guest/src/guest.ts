@@ -4,7 +4,7 @@ import { UmlError } from '@vitest-uml/core'
 import type { AgentMessage, ExecMessage, ExitMessage, ForkMessage, ReadyMessage } from '@vitest-uml/protocol'
 import { checkGuestInputs } from './check-inputs.js'
 import { ConsoleLog } from './console-log.js'
-import { guestFailure } from './guest-failure.js'
+import { DISK_FULL_CONSOLE_MARK, guestFailure } from './guest-failure.js'
 import { type GuestOptions, guestOptionsSchema } from './guest-options.js'
 import { GuestProcess } from './guest-process.js'
 import { HostChannel } from './host-channel.js'
@@ -71,6 +71,11 @@ export class Guest {
       for (const handlers of this.processes.values()) handlers.fail(this.failure)
       this.processes.clear()
     })
+  }
+
+  /** False once the UML process has ended, whether disposed or died. */
+  get alive(): boolean {
+    return this.failure === undefined
   }
 
   get commandLine(): string[] {
@@ -202,11 +207,21 @@ export class Guest {
     await checkGuestInputs(options)
     const uml = await spawnUml(options, 'agent')
     const consoleLog = new ConsoleLog()
-    uml.process.stdout?.on('data', (chunk: Buffer) => consoleLog.append(chunk.toString()))
-    uml.process.stderr?.on('data', (chunk: Buffer) => consoleLog.append(chunk.toString()))
-    const channel = new HostChannel(uml.process.stdio[4] as Readable, uml.process.stdio[3] as Writable)
     const lifecycle = { stopping: false }
-    const context = { kernel: options.kernel.name, commandLine: uml.commandLine, console: consoleLog }
+    const watchConsole = (chunk: Buffer) => {
+      consoleLog.append(chunk.toString())
+      if (!lifecycle.stopping && consoleLog.includes(DISK_FULL_CONSOLE_MARK)) uml.process.kill('SIGKILL')
+    }
+    uml.process.stdout?.on('data', watchConsole)
+    uml.process.stderr?.on('data', watchConsole)
+    const channel = new HostChannel(uml.process.stdio[4] as Readable, uml.process.stdio[3] as Writable)
+    const context = {
+      kernel: options.kernel.name,
+      commandLine: uml.commandLine,
+      console: consoleLog,
+      diskMiB: options.diskMiB,
+      imageWritable: options.imageWritable,
+    }
     const exited = uml.exit.then((exitCode) => {
       channel.close()
       return lifecycle.stopping ? undefined : guestFailure({ ...context, exitCode }, 'died')

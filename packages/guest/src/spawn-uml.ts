@@ -36,12 +36,10 @@ export function agentDistDir(): string {
 }
 
 /**
- * Starts a UML kernel inside its bubblewrap sandbox. The sandbox sees only the kernel, the image,
- * the guest Node runtime, the agent and the shares; guest memory and the COW disk live on private
- * tmpfs mounts that vanish with it. fd 3 and 4 carry the channel (ssl1), fd 1 the console.
+ * bubblewrap's arguments for a guest's sandbox: what the UML process (and any code that takes
+ * over its place, such as a kernel module the guest loads) can reach on the host, and no more.
  */
-export async function spawnUml(options: ResolvedGuestOptions, mode: 'agent' | 'shell'): Promise<SpawnedUml> {
-  const bwrap = await requireHostTool('bwrap', 'to confine each guest on the host')
+export async function guestSandboxArgs(options: ResolvedGuestOptions): Promise<string[]> {
   const nodeRuntime = await prepareNodeRuntime({ cacheDir: options.cacheDir })
   const mounts: SandboxMount[] = [
     { source: options.kernel.dir, target: SANDBOX_KERNEL_DIR },
@@ -54,6 +52,22 @@ export async function spawnUml(options: ResolvedGuestOptions, mode: 'agent' | 's
       writable: share.writable,
     })),
   ]
+  return buildSandboxArgs({
+    mounts,
+    scratch: [
+      { target: '/tmp', sizeBytes: (options.memoryMiB + SCRATCH_SLACK_MIB) * MIB },
+      { target: SANDBOX_DISK_DIR, sizeBytes: options.diskMiB * MIB },
+    ],
+  })
+}
+
+/**
+ * Starts a UML kernel inside its bubblewrap sandbox. The sandbox sees only the kernel, the image,
+ * the guest Node runtime, the agent and the shares; guest memory and the COW disk live on private
+ * tmpfs mounts that vanish with it. fd 3 and 4 carry the channel (ssl1), fd 1 the console.
+ */
+export async function spawnUml(options: ResolvedGuestOptions, mode: 'agent' | 'shell'): Promise<SpawnedUml> {
+  const bwrap = await requireHostTool('bwrap', 'to confine each guest on the host')
   const commandLine = [
     ...buildKernelCommandLine({
       memoryMiB: options.memoryMiB,
@@ -63,13 +77,7 @@ export async function spawnUml(options: ResolvedGuestOptions, mode: 'agent' | 's
     }),
     ...options.extraKernelArgs,
   ]
-  const sandbox = buildSandboxArgs({
-    mounts,
-    scratch: [
-      { target: '/tmp', sizeBytes: (options.memoryMiB + SCRATCH_SLACK_MIB) * MIB },
-      { target: SANDBOX_DISK_DIR, sizeBytes: options.diskMiB * MIB },
-    ],
-  })
+  const sandbox = await guestSandboxArgs(options)
   const interactive = mode === 'shell'
   // node:child_process rather than execa: the channel needs two extra descriptors in opposite
   // directions (fd 3 into the guest, fd 4 out of it), which Node gives as plain sockets.

@@ -1,5 +1,6 @@
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { getCacheDir, type Progress, silentProgress } from '@vitest-uml/core'
+import { getCacheDir, type Progress, requireHostTool, requireWorkDir, silentProgress } from '@vitest-uml/core'
 import { z } from 'zod'
 import { bootstrapTarball } from './bootstrap.js'
 import { recipeImageHash } from './image-hash.js'
@@ -16,6 +17,9 @@ export interface BuildImageOptions {
   mirror?: string
   progress?: Progress
 }
+
+/** Room mmdebstrap needs in TMPDIR for the system it assembles there (minbase with a few packages). */
+const BOOTSTRAP_TEMP_BYTES = 1024 ** 3
 
 const buildOptionsSchema = z.object({
   cacheDir: cacheDirSchema.optional(),
@@ -50,6 +54,14 @@ export async function buildRecipeImage(recipe: Recipe, options: BuildImageOption
     failureCode: 'UML_IMAGE_BUILD_FAILED',
     origin: `The bootstrapped Debian ${recipe.suite} for image ${name}`,
     async produceTarball(workDir) {
+      // Checked first: a missing tool or a full or noexec TMPDIR would otherwise fail the build minutes in.
+      const why = 'to build Debian guest images'
+      for (const tool of ['mmdebstrap', 'tar', 'mke2fs'] as const) await requireHostTool(tool, why)
+      await requireWorkDir(tmpdir(), {
+        minFreeBytes: BOOTSTRAP_TEMP_BYTES,
+        env: 'TMPDIR',
+        why: `${why} (mmdebstrap assembles the system there and runs its programs)`,
+      })
       const tarball = join(workDir, 'rootfs.tar')
       progress.start(`bootstrap ${name} (Debian ${recipe.suite}, ${recipe.variant})`)
       await bootstrapTarball(recipe, tarball, { mirror, verbose })

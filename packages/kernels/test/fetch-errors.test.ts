@@ -50,6 +50,7 @@ describe('fetchKernel against a misbehaving mirror', () => {
     expect(error.message).toContain('Nothing was stored')
     expect(error.message).toContain('VITEST_UML_DEBIAN_MIRROR')
     expect(mirror.requests).toEqual([`/debian/${pin.deb.filename}`])
+    expect(error.message.replaceAll(mirror.url, '<mirror>')).toMatchSnapshot()
     await expectEmptyCache()
   })
 
@@ -60,6 +61,17 @@ describe('fetchKernel against a misbehaving mirror', () => {
     const error = await fetchError('7.2', { cacheDir, mirror: mirror.url })
     expect(error.code).toBe('UML_KERNEL_HASH_MISMATCH')
     expect(error.details).toMatchObject({ expected: `${pin.deb.size} bytes`, got: '9 bytes' })
+    expect(error.message.replaceAll(mirror.url, '<mirror>')).toMatchSnapshot()
+    await expectEmptyCache()
+  })
+
+  it('reports a download cut off mid-way, storing nothing', async () => {
+    mirror = await startLoopbackMirror((_, response) => {
+      response.writeHead(200, { 'content-length': String(pin.deb.size) })
+      response.write(Buffer.alloc(64 * 1024), () => response.destroy())
+    })
+    const error = await fetchError('7.2', { cacheDir, mirror: mirror.url })
+    expect(error.message.replaceAll(mirror.url, '<mirror>')).toMatchSnapshot()
     await expectEmptyCache()
   })
 

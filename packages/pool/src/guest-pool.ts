@@ -44,6 +44,8 @@ export class GuestPool {
     const next = this.warm.shift() ?? this.boot()
     this.fill()
     const warm = await next
+    // A warm guest can die while it waits (killed from outside): the file takes the next one instead.
+    if (!warm.guest.alive) return this.lease()
     const { guest } = warm
     this.leased.add(guest)
     void guest.exited.then(() => this.leased.delete(guest))

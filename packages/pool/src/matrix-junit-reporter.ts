@@ -1,5 +1,4 @@
-import type { TestModule } from 'vitest/node'
-import { JUnitReporter } from 'vitest/reporters'
+import { JUnitReporter, type TestModule } from 'vitest/node'
 
 /**
  * Vitest's JUnit reporter, with each test suite and test class also named after its matrix cell:

@@ -73,10 +73,10 @@ export const poolOptionsSchema = z
       .record(z.string().regex(IMAGE_NAME_PATTERN, 'lower-case letters, digits, dots, dashes'), imageRecipeSchema)
       .default({}),
     /**
-     * Guest memory in MiB. Host memory is only used as the guest touches it.
+     * Guest memory in MiB, at most the host's. Host memory is only used as the guest touches it.
      * @default 512
      */
-    memory: z.number().int().min(128).max(16384).default(512),
+    memory: z.number().int().min(128).default(512),
     /**
      * Most a guest may write to its disk, in MiB (its copy-on-write layer lives in host memory).
      * @default 4096

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module'
 import { availableParallelism } from 'node:os'
 import { dirname, join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { createStreamProgress, getCacheDir } from '@vitest-uml/core'
+import { createStreamProgress, getCacheDir, removeAbandonedEntries } from '@vitest-uml/core'
 import { Guest, type GuestOptions, type GuestProcess } from '@vitest-uml/guest'
 import { fetchKernel } from '@vitest-uml/kernels'
 import type { TestProject } from 'vitest/node'
@@ -44,14 +44,16 @@ export interface UmlPoolContext {
 }
 
 /**
- * Prepares a pool for a project: fetches the kernel and builds the image if the cache lacks them
- * (with progress on stderr), then starts booting warm guests. Guests go when Vitest closes.
+ * Prepares a pool for a project: clears what killed runs left half-built in the cache, fetches the
+ * kernel and builds the image if the cache lacks them (with progress on stderr), then starts
+ * booting warm guests. Guests go when Vitest closes.
  */
 export async function createPoolContext(project: TestProject, options: ResolvedPoolOptions): Promise<UmlPoolContext> {
   const preparing = performance.now()
   const root = project.config.root
   const cacheDir = getCacheDir()
   const progress = createStreamProgress()
+  await removeAbandonedEntries(cacheDir)
   const kernel = await fetchKernel(options.kernel, { cacheDir, progress })
   const guestKernel = { name: kernel.name, dir: kernel.dir, supportsSeccomp: kernel.supportsSeccomp }
   const image = await prepareImage(options.image, { recipes: options.images, kernel: guestKernel, cacheDir, progress })

@@ -31,8 +31,12 @@ export class UmlPoolWorker implements PoolWorker {
   private stopping = false
   /** The files of the run in progress, to report as failed if the guest dies under them. */
   private runningFiles: string[] = []
-  /** Set when the guest died: Vitest's `stop` is then answered here. */
+  /** Set when the guest died: Vitest's requests are then answered here. */
   private lost = false
+  /** Why the guest died: files Vitest sends after that fail with it. */
+  private lostCause: Error | undefined
+  /** Vitest sent `start` and waits for the worker's `started`. */
+  private awaitingStarted = false
   /** Why the pool itself stopped the guest (a hang), reported instead of the disposal. */
   private hangError: UmlError | undefined
   private startedAt = 0
@@ -79,7 +83,10 @@ export class UmlPoolWorker implements PoolWorker {
         void serveHostFsRequest(message, [settings.root]).then((reply) => process.send(reply))
         return
       }
-      if (isWorkerResponse(message, 'started')) recordTiming('worker-ready', performance.now() - this.startedAt)
+      if (isWorkerResponse(message, 'started')) {
+        this.awaitingStarted = false
+        recordTiming('worker-ready', performance.now() - this.startedAt)
+      }
       if (isWorkerResponse(message, 'testfileFinished')) {
         recordTiming('file', performance.now() - this.fileStartedAt)
         this.clearHangTimer()
@@ -99,9 +106,11 @@ export class UmlPoolWorker implements PoolWorker {
       // A guest disposed on purpose (the pool closing) is a shutdown, not a failure of the file.
       if (this.stopping || (!this.hangError && isUmlError(cause, 'UML_GUEST_DISPOSED'))) return
       this.lost = true
-      if (cause && this.runningFiles.length > 0) void this.reportLostFiles(cause)
-      else if (cause) this.emitError(cause)
-      else this.events.emit('exit')
+      this.lostCause = cause
+      if (!cause) this.events.emit('exit')
+      else if (this.runningFiles.length > 0) void this.reportLostFiles(cause)
+      // Died before its file was sent (killed while Vitest set the worker up): the file fails with why.
+      else if (this.awaitingStarted) this.respond('started')
     })
   }
 
@@ -111,9 +120,14 @@ export class UmlPoolWorker implements PoolWorker {
       this.runningFiles = message.context.files.map((file) => file.filepath)
       this.armHangTimer()
     }
+    if (message.type === 'start') this.awaitingStarted = true
     if (this.lost) {
-      if (message.type === 'stop')
-        setImmediate(() => this.events.emit('message', { __vitest_worker_response__: true, type: 'stopped' }))
+      if (message.type === 'start') this.respond('started')
+      else if (message.type === 'stop') this.respond('stopped')
+      else if (this.lostCause && this.runningFiles.length > 0) {
+        this.clearHangTimer()
+        void this.reportLostFiles(this.lostCause)
+      }
       return
     }
     this.process?.send(message)
@@ -190,6 +204,12 @@ export class UmlPoolWorker implements PoolWorker {
   /** Vitest listens for errors only while the worker runs; an error with no listener would throw. */
   private emitError(error: Error): void {
     if (this.events.listenerCount('error') > 0) this.events.emit('error', error)
+  }
+
+  /** Answers a request in the worker's stead, once the guest is gone. */
+  private respond(type: 'started' | 'stopped'): void {
+    this.awaitingStarted = false
+    setImmediate(() => this.events.emit('message', { __vitest_worker_response__: true, type }))
   }
 
   private clearHangTimer(): void {

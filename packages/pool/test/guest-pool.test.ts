@@ -10,9 +10,11 @@ function fakeGuest() {
   })
   const guest = {
     exited,
+    alive: true,
     disposed: 0,
     dispose: async () => {
       guest.disposed++
+      guest.alive = false
       exit(undefined)
     },
   }
@@ -36,6 +38,22 @@ describe('GuestPool', () => {
     await first.dispose()
     await pool.close()
     expect(booted.map((guest) => guest.disposed)).toEqual([1, 1, 1])
+  })
+
+  it('leases a fresh guest instead of a warm one that died while it waited', async () => {
+    const booted: ReturnType<typeof fakeGuest>[] = []
+    const pool = new GuestPool(async () => {
+      const guest = fakeGuest()
+      booted.push(guest)
+      return { guest: guest as unknown as Guest }
+    }, 1)
+    pool.fill()
+    await booted[0]?.dispose()
+    const { guest } = await pool.lease()
+    expect(guest).toBe(booted[1])
+    expect(guest.alive).toBe(true)
+    await guest.dispose()
+    await pool.close()
   })
 
   it('reports a failed boot at the lease that takes it', async () => {

@@ -1,10 +1,8 @@
-import { chmod, mkdir, mkdtemp, rm, statfs, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import {
   buildSandboxArgs,
+  checkWorkDir,
   findHostTool,
-  formatBytes,
   getCacheDir,
   HOST_TOOLS,
   type HostTool,
@@ -32,8 +30,8 @@ export async function doctorCommand(args: string[]): Promise<number> {
   const checks = [
     ...(await checkTools()),
     await checkSandbox(),
-    await checkExecutableDir('cache dir', getCacheDir()),
-    await checkExecutableDir('temp dir', tmpdir()),
+    await checkExecutableDir('cache dir', getCacheDir(), 'XDG_CACHE_HOME'),
+    await checkExecutableDir('temp dir', tmpdir(), 'TMPDIR'),
     await checkKernel(),
   ]
   for (const check of checks) {
@@ -77,44 +75,9 @@ async function checkSandbox(): Promise<Check> {
 }
 
 /** UML's kernel runs from the cache and images are built in the temp dir: both need exec and room. */
-async function checkExecutableDir(label: string, dir: string): Promise<Check> {
-  const name = `${label} ${dir}`
-  try {
-    await mkdir(dir, { recursive: true })
-    const probeDir = await mkdtemp(join(dir, '.doctor-'))
-    try {
-      const script = join(probeDir, 'probe')
-      await writeFile(script, '#!/bin/sh\nexit 0\n')
-      await chmod(script, 0o755)
-      const run = await execa(script, { reject: false })
-      if (run.exitCode !== 0)
-        return {
-          name,
-          ok: false,
-          detail: 'programs cannot run from here (mounted noexec?)',
-          fix: `use a directory on a file system without noexec (XDG_CACHE_HOME or TMPDIR)`,
-        }
-    } finally {
-      await rm(probeDir, { recursive: true, force: true })
-    }
-    const space = await statfs(dir)
-    const free = space.bavail * space.bsize
-    if (free < MIN_FREE_BYTES)
-      return {
-        name,
-        ok: false,
-        detail: `only ${formatBytes(free)} free`,
-        fix: `free space or point XDG_CACHE_HOME / TMPDIR elsewhere (needs ${formatBytes(MIN_FREE_BYTES)})`,
-      }
-    return { name, ok: true, detail: `exec allowed, ${formatBytes(free)} free` }
-  } catch (error) {
-    return {
-      name,
-      ok: false,
-      detail: (error as Error).message,
-      fix: 'make the directory writable, or point XDG_CACHE_HOME / TMPDIR elsewhere',
-    }
-  }
+async function checkExecutableDir(label: string, dir: string, env: string): Promise<Check> {
+  const problem = await checkWorkDir(dir, MIN_FREE_BYTES, env)
+  return { name: `${label} ${dir}`, ok: !problem, detail: problem?.detail ?? 'exec allowed, enough room', ...problem }
 }
 
 async function checkKernel(): Promise<Check> {
