@@ -1,11 +1,11 @@
-import { mkdir, mkdtemp, readdir, rm, truncate, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { mkdir, readdir, rm, truncate, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { getCacheDir } from '@vitest-uml/core'
 import { resolveImage } from '@vitest-uml/images'
 import { execa } from 'execa'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { CLI_PATH, runCli } from '../helpers/run-cli.js'
+import { useScratchDir } from '../helpers/scratch-dir.js'
 import { seedCache } from '../helpers/seed-cache.js'
 import { listUmlProcesses } from '../helpers/uml-processes.js'
 
@@ -24,12 +24,8 @@ function runCliIn(env: Record<string, string>, args: string[], wrapper: string[]
 }
 
 describe('bad input gets a coded error that names the problem and the fix', () => {
-  let scratch: string
-  beforeAll(async () => {
-    scratch = await mkdtemp(join(tmpdir(), 'vitest-uml-bad-input-'))
-  })
+  const scratch = useScratchDir('vitest-uml-bad-input-')
   afterAll(async () => {
-    await rm(scratch, { recursive: true, force: true })
     expect(await listUmlProcesses()).toEqual([])
   })
 
@@ -54,7 +50,7 @@ describe('bad input gets a coded error that names the problem and the fix', () =
   })
 
   it('reports a damaged image before booting it, and leaves the cache as it was', async () => {
-    const cacheHome = await seedCache(scratch, { kernels: ['7.2'], images: ['debian-bookworm'] })
+    const cacheHome = await seedCache(scratch(), { kernels: ['7.2'], images: ['debian-bookworm'] })
     const image = await resolveImage('debian-bookworm', { cacheDir: join(cacheHome, 'vitest-uml') })
     const entries = await readdir(image.dir)
     const run = () =>
@@ -81,7 +77,7 @@ describe('bad input gets a coded error that names the problem and the fix', () =
   })
 
   it('names the package to install when a host tool is missing, before building anything', async () => {
-    const emptyCache = join(scratch, 'empty-cache')
+    const emptyCache = join(scratch(), 'empty-cache')
     const noMmdebstrap = await runCliIn({ XDG_CACHE_HOME: emptyCache, PATH: '/nonexistent' }, [
       'images',
       'build',
@@ -97,15 +93,15 @@ describe('bad input gets a coded error that names the problem and the fix', () =
     )
     expect(noE2fsprogs.exitCode).toBe(1)
     expect(message(noE2fsprogs.stderr)).toMatchSnapshot()
-    expect(await readdir(scratch)).not.toContain('empty-cache')
+    expect(await readdir(scratch())).not.toContain('empty-cache')
   })
 
   it.each([
     ['mounted noexec', 'noexec,size=2g'],
     ['full', 'size=1m'],
   ])('refuses a temp dir %s before bootstrapping Debian in it', async (_, mountOptions) => {
-    const tempDir = join(scratch, 'tmp')
-    const emptyCache = join(scratch, 'empty-cache')
+    const tempDir = join(scratch(), 'tmp')
+    const emptyCache = join(scratch(), 'empty-cache')
     await mkdir(tempDir)
     await execa('mount', ['-t', 'tmpfs', '-o', mountOptions, 'none', tempDir])
     try {
@@ -115,9 +111,9 @@ describe('bad input gets a coded error that names the problem and the fix', () =
         'debian-bookworm',
       ])
       expect(result.exitCode).toBe(1)
-      expect(message(result.stderr, scratch)).toMatchSnapshot()
+      expect(message(result.stderr, scratch())).toMatchSnapshot()
       expect(await readdir(tempDir)).toEqual([])
-      expect(await readdir(scratch)).not.toContain('empty-cache')
+      expect(await readdir(scratch())).not.toContain('empty-cache')
     } finally {
       await execa('umount', [tempDir])
       await rm(tempDir, { recursive: true })

@@ -1,20 +1,14 @@
 import { existsSync } from 'node:fs'
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import { createFixtureProject, umlConfig } from '../helpers/fixture-project.js'
 import { runVitest } from '../helpers/run-vitest.js'
+import { useScratchDir } from '../helpers/scratch-dir.js'
 import { seedCache } from '../helpers/seed-cache.js'
 import { waitForNoUmlProcesses } from '../helpers/uml-processes.js'
 
-let scratch: string
-beforeAll(async () => {
-  scratch = await mkdtemp(join(tmpdir(), 'vitest-uml-inputs-'))
-})
-afterAll(async () => {
-  await rm(scratch, { recursive: true, force: true })
-})
+const scratch = useScratchDir('vitest-uml-inputs-')
 afterEach(async () => {
   expect(await waitForNoUmlProcesses()).toEqual([])
 })
@@ -52,7 +46,7 @@ it('sees its own file in the guest, and snapshots', () => {
   it('lets two vitest runs share one cold cache: each entry is made once, both runs pass on it', async () => {
     // Cold but for the base image (building Debian twice would only cost minutes): the kernel is
     // fetched, the guest Node runtime prepared and the project's image derived by both at once.
-    const cacheHome = await seedCache(scratch, { images: ['debian-trixie'] })
+    const cacheHome = await seedCache(scratch(), { images: ['debian-trixie'] })
     const config = umlConfig({
       image: 'stamped',
       images: { stamped: { from: 'debian-trixie', setup: 'od -An -N8 -tx1 /dev/urandom | tr -d " \\n" > /etc/stamp' } },

@@ -1,21 +1,15 @@
 import { existsSync } from 'node:fs'
-import { mkdtemp, readdir, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { mkdtemp, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import { createFixtureProject, umlConfig } from '../helpers/fixture-project.js'
 import { runVitest, startVitest } from '../helpers/run-vitest.js'
+import { useScratchDir } from '../helpers/scratch-dir.js'
 import { seedCache } from '../helpers/seed-cache.js'
 import { listUmlProcesses, waitForNoUmlProcesses } from '../helpers/uml-processes.js'
 import { waitFor } from '../helpers/wait-for.js'
 
-let scratch: string
-beforeAll(async () => {
-  scratch = await mkdtemp(join(tmpdir(), 'vitest-uml-faults-'))
-})
-afterAll(async () => {
-  await rm(scratch, { recursive: true, force: true })
-})
+const scratch = useScratchDir('vitest-uml-faults-')
 afterEach(async () => {
   expect(await waitForNoUmlProcesses()).toEqual([])
 })
@@ -41,7 +35,7 @@ async function killRunGuests(): Promise<number> {
 
 describe('faults under the pool', () => {
   it('fails the file that writes past its disk limit and the file whose UML process is killed, and runs the rest', async () => {
-    const signals = await mkdtemp(join(scratch, 'signals-'))
+    const signals = await mkdtemp(join(scratch(), 'signals-'))
     // Files run one at a time, by name, each on a guest booted for it (no warm guest), so the kill
     // hits only a-killed's guest, and b and c come after.
     const fixture = await createFixtureProject('disk-kill', {
@@ -90,8 +84,8 @@ it('writes more than the disk limit', () => {
   it.each(['SIGINT', 'SIGTERM'] as const)(
     'stops every guest and leaves no temp file when vitest gets %s mid-run',
     async (signal) => {
-      const signals = await mkdtemp(join(scratch, 'signals-'))
-      const temp = await mkdtemp(join(scratch, 'tmp-'))
+      const signals = await mkdtemp(join(scratch(), 'signals-'))
+      const temp = await mkdtemp(join(scratch(), 'tmp-'))
       const fixture = await createFixtureProject('interrupted', {
         'vitest.config.ts': umlConfig({ shares: [{ path: signals, writable: true }] }, { maxWorkers: 2 }),
         'test/one.test.ts': waitingFile(join(signals, 'one')),
@@ -112,7 +106,7 @@ it('writes more than the disk limit', () => {
   )
 
   it('after vitest is killed with SIGKILL mid-build, leaves no guest, and the next run removes what it left and says so', async () => {
-    const cacheHome = await seedCache(scratch, { kernels: ['7.2'], images: ['debian-trixie'] })
+    const cacheHome = await seedCache(scratch(), { kernels: ['7.2'], images: ['debian-trixie'] })
     const env = { XDG_CACHE_HOME: cacheHome }
     const fixture = await createFixtureProject('killed-run', {
       'vitest.config.ts': umlConfig({ image: 'slow', images: { slow: { from: 'debian-trixie', setup: 'sleep 600' } } }),

@@ -1,4 +1,5 @@
 import { getCacheDir, isUmlError, removeAbandonedEntries } from '@vitest-uml/core'
+import { removeCacheTree } from '@vitest-uml/images'
 import { doctorCommand } from './commands/doctor.js'
 import { imagesCommand } from './commands/images.js'
 import { kernelsCommand } from './commands/kernels.js'
@@ -27,7 +28,7 @@ export async function main(argv: string[]): Promise<number> {
     return 2
   }
   try {
-    await removeAbandonedEntries(getCacheDir())
+    await removeAbandonedEntries(getCacheDir(), { remove: removeCacheTree })
     return await handler(args)
   } catch (error) {
     if (isUmlError(error)) {

@@ -18,8 +18,13 @@ const TEMPORARY_ENTRY = /^\..+\.tmp-(\d+)-[0-9a-f]+$/
  */
 export async function removeAbandonedEntries(
   cacheDir: string,
-  stream: NodeJS.WritableStream = process.stderr,
+  options: {
+    /** Deletes one tree; image builds may leave trees that plain `rm` cannot delete. */
+    remove?: (path: string) => Promise<void>
+    stream?: NodeJS.WritableStream
+  } = {},
 ): Promise<string[]> {
+  const { remove = (path) => rm(path, { recursive: true, force: true }), stream = process.stderr } = options
   const removed: string[] = []
   const visit = async (dir: string, depth: number): Promise<void> => {
     const entries = await readdir(dir, { withFileTypes: true }).catch(() => [])
@@ -30,7 +35,7 @@ export async function removeAbandonedEntries(
       if (owner === undefined) {
         if (depth < MAX_DEPTH) await visit(path, depth + 1)
       } else if (!isAlive(Number(owner))) {
-        await rm(path, { recursive: true, force: true })
+        await remove(path)
         removed.push(path)
         if (dir !== cacheDir) await rmdir(dir).catch(() => {})
       }

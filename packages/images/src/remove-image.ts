@@ -1,10 +1,8 @@
-import { rm } from 'node:fs/promises'
 import { exists, getCacheDir } from '@vitest-uml/core'
-import { execa } from 'execa'
 import { imageNameDir } from './cache-layout.js'
-import { rootfsOwnerPrefix, withPrefix } from './id-mapping.js'
 import { IMAGE_NAME_PATTERN } from './image-names.js'
 import { findRecipe, unknownImageError } from './recipes.js'
+import { removeCacheTree } from './remove-tree.js'
 import { cacheOptionsSchema, validateOptions } from './validate-options.js'
 
 /**
@@ -19,15 +17,6 @@ export async function removeImage(name: string, options: { cacheDir?: string } =
     if (await findRecipe(name)) return false
     throw await unknownImageError(name, `No image "${name}" was imported into ${cacheDir} either.`)
   }
-  try {
-    await rm(dir, { recursive: true, force: true })
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    if (code !== 'EACCES' && code !== 'EPERM') throw error
-    // An unprivileged build killed mid-way leaves an unpacked tree owned by subordinate ids,
-    // which only the id-mapping namespace may delete.
-    const prefix = await rootfsOwnerPrefix('UML_IMAGE_BUILD_FAILED')
-    await execa(...withPrefix(prefix, 'rm', ['-rf', '--', dir]), { stdin: 'ignore' })
-  }
+  await removeCacheTree(dir)
   return true
 }

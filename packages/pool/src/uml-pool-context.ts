@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { createStreamProgress, getCacheDir, removeAbandonedEntries } from '@vitest-uml/core'
 import { Guest, type GuestOptions, type GuestProcess } from '@vitest-uml/guest'
+import { removeCacheTree } from '@vitest-uml/images'
 import { fetchKernel } from '@vitest-uml/kernels'
 import type { TestProject } from 'vitest/node'
 import { GuestPool, type WarmGuest } from './guest-pool.js'
@@ -53,7 +54,7 @@ export async function createPoolContext(project: TestProject, options: ResolvedP
   const root = project.config.root
   const cacheDir = getCacheDir()
   const progress = createStreamProgress()
-  await removeAbandonedEntries(cacheDir)
+  await removeAbandonedEntries(cacheDir, { remove: removeCacheTree })
   const kernel = await fetchKernel(options.kernel, { cacheDir, progress })
   const guestKernel = { name: kernel.name, dir: kernel.dir, supportsSeccomp: kernel.supportsSeccomp }
   const image = await prepareImage(options.image, { recipes: options.images, kernel: guestKernel, cacheDir, progress })

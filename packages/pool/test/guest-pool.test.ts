@@ -21,14 +21,20 @@ function fakeGuest() {
   return guest
 }
 
+/** A pool of fake guests, with every guest it booted, in order. */
+function fakePool(size: number) {
+  const booted: ReturnType<typeof fakeGuest>[] = []
+  const pool = new GuestPool(async () => {
+    const guest = fakeGuest()
+    booted.push(guest)
+    return { guest: guest as unknown as Guest }
+  }, size)
+  return { pool, booted }
+}
+
 describe('GuestPool', () => {
   it('boots guests ahead, replaces each one leased, and disposes the rest on close', async () => {
-    const booted: ReturnType<typeof fakeGuest>[] = []
-    const pool = new GuestPool(async () => {
-      const guest = fakeGuest()
-      booted.push(guest)
-      return { guest: guest as unknown as Guest }
-    }, 2)
+    const { pool, booted } = fakePool(2)
     pool.fill()
     expect(booted).toHaveLength(2)
     const { guest: first } = await pool.lease()
@@ -41,12 +47,7 @@ describe('GuestPool', () => {
   })
 
   it('leases a fresh guest instead of a warm one that died while it waited', async () => {
-    const booted: ReturnType<typeof fakeGuest>[] = []
-    const pool = new GuestPool(async () => {
-      const guest = fakeGuest()
-      booted.push(guest)
-      return { guest: guest as unknown as Guest }
-    }, 1)
+    const { pool, booted } = fakePool(1)
     pool.fill()
     await booted[0]?.dispose()
     const { guest } = await pool.lease()

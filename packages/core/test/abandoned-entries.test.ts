@@ -1,0 +1,51 @@
+import { spawnSync } from 'node:child_process'
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { PassThrough } from 'node:stream'
+import { afterEach, beforeEach, expect, it } from 'vitest'
+import { removeAbandonedEntries } from '../src/abandoned-entries.js'
+
+let cacheDir: string
+beforeEach(async () => {
+  cacheDir = await mkdtemp(join(tmpdir(), 'vitest-uml-abandoned-'))
+})
+afterEach(async () => {
+  await rm(cacheDir, { recursive: true, force: true })
+})
+
+it('removes half-built entries of dead processes, with parents left empty, keeps live ones, and says so', async () => {
+  const deadPid = spawnSync('true').pid
+  const dead = [
+    join(cacheDir, 'kernels', `.7.2-7.2um1.tmp-${deadPid}-0a1b2c3d`),
+    join(cacheDir, 'images', 'slow', `.abc.tmp-${deadPid}-deadbeef`),
+  ]
+  const live = join(cacheDir, 'node', `.v20.tmp-${process.pid}-12345678`)
+  const complete = join(cacheDir, 'kernels', '6.1-6.1um4_b13')
+  for (const dir of [...dead, live, complete]) {
+    await mkdir(dir, { recursive: true })
+    await writeFile(join(dir, 'file'), 'x')
+  }
+  const output = new PassThrough()
+  const said: string[] = []
+  output.on('data', (chunk: Buffer) => said.push(chunk.toString()))
+
+  const removed = await removeAbandonedEntries(cacheDir, { stream: output })
+
+  expect(removed.sort()).toEqual([...dead].sort())
+  expect(await readdir(join(cacheDir, 'kernels'))).toEqual(['6.1-6.1um4_b13'])
+  expect(await readdir(join(cacheDir, 'images'))).toEqual([])
+  expect(await readdir(join(cacheDir, 'node'))).toEqual([`.v20.tmp-${process.pid}-12345678`])
+  expect(said.join('')).toContain('removed what an earlier run left half-built when it was killed')
+  for (const path of dead) expect(said.join('')).toContain(path)
+})
+
+it('says nothing when nothing was abandoned, and accepts a cache that does not exist yet', async () => {
+  const output = new PassThrough()
+  let said = ''
+  output.on('data', (chunk: Buffer) => {
+    said += chunk.toString()
+  })
+  expect(await removeAbandonedEntries(join(cacheDir, 'missing'), { stream: output })).toEqual([])
+  expect(said).toBe('')
+})
