@@ -34,10 +34,10 @@ async function killRunGuests(): Promise<number> {
 }
 
 describe('faults under the pool', () => {
-  it('fails the file that writes past its disk limit and the file whose UML process is killed, and runs the rest', async () => {
+  it('fails the file that writes past its disk limit, whose UML process is killed, or whose worker is killed, and runs the rest', async () => {
     const signals = await mkdtemp(join(scratch(), 'signals-'))
     // Files run one at a time, by name, each on a guest booted for it (no warm guest), so the kill
-    // hits only a-killed's guest, and b and c come after.
+    // hits only a-killed's guest, and the others come after.
     const fixture = await createFixtureProject('disk-kill', {
       'vitest.config.ts': `import { uml } from 'vitest-pool-uml'
 import { defineConfig } from 'vitest/config'
@@ -62,6 +62,12 @@ it('writes more than the disk limit', () => {
 }, 60_000)
 `,
       'test/c-fine.test.ts': passingFile,
+      'test/d-worker-killed.test.ts': `import { execSync } from 'node:child_process'
+import { it } from 'vitest'
+it('has its worker killed by another guest process', () => {
+  execSync('kill -9 ' + process.pid)
+})
+`,
     })
     try {
       const vitest = startVitest(fixture.root, ['run', '--pool=uml'])
@@ -69,12 +75,13 @@ it('writes more than the disk limit', () => {
       expect(await killRunGuests()).toBeGreaterThan(0)
       const run = await vitest.result
       expect(run.exitCode).toBe(1)
-      expect(run.output).toMatch(/Test Files\s+2 failed \| 1 passed \(3\)/)
+      expect(run.output).toMatch(/Test Files\s+3 failed \| 1 passed \(4\)/)
       expect(run.output).toContain("[UML_GUEST_KILLED] The guest's UML process (kernel 7.2) was killed with SIGKILL")
       expect(run.output).toContain(
         '[UML_GUEST_DISK_FULL] The guest (kernel 7.2) wrote more than its disk limit (128 MiB',
       )
       expect(run.output).toContain('critical space allocation error, dev ubda')
+      expect(run.output).toContain('[UML_WORKER_EXITED] The test worker in the guest exited unexpectedly (signal SIGKILL)')
       expect(run.output).toMatch(/✓ test\/c-fine\.test\.ts/)
     } finally {
       await fixture.remove()

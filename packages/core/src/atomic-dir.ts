@@ -35,15 +35,15 @@ export async function writeDirAtomically(target: string, build: (tempDir: string
 
 /** Removes `dir` and its parents up to `top` while they are empty. */
 async function removeEmptyDirs(dir: string, top: string): Promise<void> {
-  for (let current = dir; ; current = dirname(current)) {
-    if (
-      !(await rmdir(current).then(
-        () => true,
-        () => false,
-      )) ||
-      current === top
+  let current = dir
+  const removed = (path: string) =>
+    rmdir(path).then(
+      () => true,
+      () => false,
     )
-      return
+  while (await removed(current)) {
+    if (current === top) return
+    current = dirname(current)
   }
 }
 
