@@ -6,6 +6,7 @@ import { resolveImage } from '@vitest-uml/images'
 import { resolveKernel } from '@vitest-uml/kernels'
 import { execa } from 'execa'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { expectKernelLevelAttackFailed, kernelLevelAttack } from '../helpers/guest-attacks.js'
 import { CLI_PATH } from '../helpers/run-cli.js'
 
 const USER = 'vitest-uml-e2e'
@@ -64,7 +65,7 @@ describe('an unprivileged host user', () => {
     expect(owner.stdout.trim()).toBe(USER)
   })
 
-  it('cannot reach its own host files from guest root, through hostfs or otherwise', async () => {
+  it('cannot reach its own host files from guest root, through hostfs, kernel modules or the mconsole', async () => {
     const canary = join(home, 'canary.txt')
     await writeFile(canary, 'user secret')
     await execa('chown', [`${USER}:${USER}`, canary])
@@ -78,6 +79,8 @@ describe('an unprivileged host user', () => {
     const result = await runAsUser(script)
     expect(result.exitCode).toBe(0)
     expect(result.stdout).not.toContain('user secret')
+    const kernelLevel = await runAsUser(kernelLevelAttack(canary))
+    expectKernelLevelAttackFailed(kernelLevel.stdout, 'user secret')
     expect(await readFile(canary, 'utf8')).toBe('user secret')
   })
 })

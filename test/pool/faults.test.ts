@@ -81,7 +81,9 @@ it('has its worker killed by another guest process', () => {
         '[UML_GUEST_DISK_FULL] The guest (kernel 7.2) wrote more than its disk limit (128 MiB',
       )
       expect(run.output).toContain('critical space allocation error, dev ubda')
-      expect(run.output).toContain('[UML_WORKER_EXITED] The test worker in the guest exited unexpectedly (signal SIGKILL)')
+      expect(run.output).toContain(
+        '[UML_WORKER_EXITED] The test worker in the guest exited unexpectedly (signal SIGKILL)',
+      )
       expect(run.output).toMatch(/✓ test\/c-fine\.test\.ts/)
     } finally {
       await fixture.remove()
