@@ -1,5 +1,9 @@
+import { totalmem } from 'node:os'
 import { IMAGE_NAME_PATTERN } from '@vitest-uml/images'
 import { z } from 'zod'
+
+/** A guest given more memory than the host has boots, then fails at random once it uses it. */
+const HOST_MEMORY_MIB = Math.floor(totalmem() / 1024 / 1024)
 
 const shareSchema = z.object({
   /** Absolute host path; the guest sees it at the same path. */
@@ -76,7 +80,12 @@ export const poolOptionsSchema = z
      * Guest memory in MiB, at most the host's. Host memory is only used as the guest touches it.
      * @default 512
      */
-    memory: z.number().int().min(128).default(512),
+    memory: z
+      .number()
+      .int()
+      .min(128)
+      .max(HOST_MEMORY_MIB, `more than this host has (${HOST_MEMORY_MIB} MiB); use less`)
+      .default(512),
     /**
      * Most a guest may write to its disk, in MiB (its copy-on-write layer lives in host memory).
      * @default 4096

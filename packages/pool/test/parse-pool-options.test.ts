@@ -1,3 +1,4 @@
+import { totalmem } from 'node:os'
 import { isUmlError } from '@vitest-uml/core'
 import { describe, expect, it } from 'vitest'
 import { parsePoolOptions } from '../src/parse-pool-options.js'
@@ -33,5 +34,13 @@ describe('parsePoolOptions', () => {
         - unknown option "kernal" (did you mean "kernel"?)
       Known options: kernel, image, images, memory, disk, warmGuests, bootTimeout, fileTimeout, user, shares, env, matrix."
     `)
+  })
+
+  it('refuses more guest memory than the host has, before any guest boots', () => {
+    const hostMiB = Math.floor(totalmem() / 1024 / 1024)
+    expect(() => parsePoolOptions({ memory: hostMiB + 1 }, '/p/vitest.config.ts')).toThrow(
+      `memory: more than this host has (${hostMiB} MiB); use less`,
+    )
+    expect(parsePoolOptions({ memory: hostMiB }, undefined).memory).toBe(hostMiB)
   })
 })
