@@ -1,10 +1,11 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { execa } from 'execa'
 import { afterEach, describe, expect, it } from 'vitest'
 import { CLI_PATH, runCli } from '../helpers/run-cli.js'
-import { listUmlProcesses, waitForNoUmlProcesses } from '../helpers/uml-processes.js'
+import { listProcessesMentioning, listUmlProcesses, waitForNoUmlProcesses } from '../helpers/uml-processes.js'
+import { waitFor } from '../helpers/wait-for.js'
 
 afterEach(async () => {
   expect(await listUmlProcesses()).toEqual([])
@@ -92,6 +93,37 @@ describe('vitest-uml run', () => {
     cli.kill('SIGKILL')
     await cli
     expect(await waitForNoUmlProcesses()).toEqual([])
+  })
+})
+
+describe('vitest-uml images build', () => {
+  it('stops every build process when killed with SIGKILL; the next start removes the half-built image and says so', async () => {
+    const cacheHome = await mkdtemp(join(tmpdir(), 'vitest-uml-killed-build-'))
+    const env = { XDG_CACHE_HOME: cacheHome }
+    try {
+      const cli = execa(process.execPath, [CLI_PATH, 'images', 'build', 'debian-bookworm'], { reject: false, env })
+      await waitFor('mmdebstrap to start', async () =>
+        (await listProcessesMentioning(cacheHome)).some((command) => command.includes('mmdebstrap')),
+      )
+      cli.kill('SIGKILL')
+      await cli
+      await waitFor(
+        'every build process to end',
+        async () => (await listProcessesMentioning(cacheHome)).length === 0,
+        5000,
+      )
+      const imagesDir = join(cacheHome, 'vitest-uml', 'images')
+      const [halfBuilt] = await readdir(join(imagesDir, 'debian-bookworm'))
+      expect(halfBuilt).toMatch(/^\..+\.tmp-\d+-[0-9a-f]+$/)
+
+      const next = await execa(process.execPath, [CLI_PATH, 'images', 'list'], { reject: false, env })
+      expect(next.exitCode).toBe(0)
+      expect(next.stderr).toContain('vitest-uml: removed what an earlier run left half-built when it was killed:')
+      expect(next.stderr).toContain(join(imagesDir, 'debian-bookworm', halfBuilt ?? ''))
+      expect(await readdir(imagesDir)).toEqual([])
+    } finally {
+      await rm(cacheHome, { recursive: true, force: true })
+    }
   })
 })
 

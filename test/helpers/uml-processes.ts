@@ -1,3 +1,4 @@
+import { readdir, readFile } from 'node:fs/promises'
 import { setTimeout as delay } from 'node:timers/promises'
 import { listMarkedGuests } from '@vitest-uml/guest'
 
@@ -20,4 +21,14 @@ export async function waitForNoUmlProcesses(timeoutMs = 10_000): Promise<string[
     left = await listUmlProcesses()
   }
   return left
+}
+
+/** Host processes whose command line mentions `text` (a run's cache path, say), as command lines. */
+export async function listProcessesMentioning(text: string): Promise<string[]> {
+  const found: string[] = []
+  for (const pid of (await readdir('/proc')).filter((entry) => /^\d+$/.test(entry))) {
+    const cmdline = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).replaceAll('\0', ' ')
+    if (cmdline.includes(text)) found.push(`${pid} ${cmdline.trim()}`)
+  }
+  return found
 }

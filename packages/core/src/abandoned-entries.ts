@@ -1,4 +1,4 @@
-import { readdir, rm, rmdir } from 'node:fs/promises'
+import { readdir, readFile, rm, rmdir } from 'node:fs/promises'
 import { join } from 'node:path'
 
 /** Cache entries sit at most this deep (images/<name>/<hash>); temporary ones beside them. */
@@ -34,7 +34,7 @@ export async function removeAbandonedEntries(
       const owner = TEMPORARY_ENTRY.exec(entry.name)?.[1]
       if (owner === undefined) {
         if (depth < MAX_DEPTH) await visit(path, depth + 1)
-      } else if (!isAlive(Number(owner))) {
+      } else if (!(await isAlive(Number(owner)))) {
         await remove(path)
         removed.push(path)
         if (dir !== cacheDir) await rmdir(dir).catch(() => {})
@@ -50,12 +50,14 @@ export async function removeAbandonedEntries(
   return removed
 }
 
-function isAlive(pid: number): boolean {
+/** Whether a process runs; a zombie (killed, not yet reaped by its parent) does not. */
+async function isAlive(pid: number): Promise<boolean> {
   try {
     process.kill(pid, 0)
-    return true
   } catch (error) {
     // EPERM: the process exists but belongs to another user.
     return (error as NodeJS.ErrnoException).code === 'EPERM'
   }
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '')
+  return !/^\d+ \(.*\) Z /.test(stat)
 }

@@ -12,6 +12,7 @@ export const HOST_TOOLS = {
   'dpkg-deb': 'dpkg',
   tar: 'tar',
   unshare: 'util-linux',
+  setpriv: 'util-linux',
   newuidmap: 'uidmap',
 } as const
 

@@ -1,4 +1,4 @@
-import { UmlError } from '@vitest-uml/core'
+import { requireHostTool, UmlError } from '@vitest-uml/core'
 import { execa } from 'execa'
 
 export type ImageFailureCode = 'UML_IMAGE_BUILD_FAILED' | 'UML_IMAGE_IMPORT_FAILED'
@@ -15,9 +15,18 @@ export interface RunToolOptions {
 
 const STDERR_TAIL_LINES = 15
 
+/**
+ * Runs the command in a process group of its own under a shell that kills the whole group when
+ * this process dies, however it dies (setpriv's parent-death signal reaches the shell, not the
+ * command's children): a killed run leaves no mmdebstrap, apt or tar running on.
+ */
+const DIES_WITH_PARENT = ['--pdeathsig', 'TERM', '--', 'sh', '-c', 'trap "kill -KILL 0" TERM; "$@" & wait $!', 'sh']
+
 /** Runs a host tool; a failure is a coded error carrying the tail of the tool's stderr. */
 export async function runTool(command: string, args: string[], options: RunToolOptions): Promise<void> {
-  const result = await execa(command, args, {
+  const setpriv = await requireHostTool('setpriv', 'to stop image builds with the process that started them')
+  const result = await execa(setpriv, [...DIES_WITH_PARENT, command, ...args], {
+    detached: true,
     reject: false,
     stdin: 'ignore',
     stdout: 'ignore',
