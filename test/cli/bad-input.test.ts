@@ -1,5 +1,5 @@
 import { mkdir, readdir, rm, truncate, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { getCacheDir } from '@vitest-uml/core'
 import { resolveImage } from '@vitest-uml/images'
 import { execa } from 'execa'
@@ -99,24 +99,30 @@ describe('bad input gets a coded error that names the problem and the fix', () =
   it.each([
     ['mounted noexec', 'noexec,size=2g'],
     ['full', 'size=1m'],
-  ])('refuses a temp dir %s before bootstrapping Debian in it', async (_, mountOptions) => {
-    const tempDir = join(scratch(), 'tmp')
-    const emptyCache = join(scratch(), 'empty-cache')
-    await mkdir(tempDir)
-    await execa('mount', ['-t', 'tmpfs', '-o', mountOptions, 'none', tempDir])
-    try {
-      const result = await runCliIn({ XDG_CACHE_HOME: emptyCache, PATH: process.env.PATH ?? '', TMPDIR: tempDir }, [
-        'images',
-        'build',
-        'debian-bookworm',
-      ])
-      expect(result.exitCode).toBe(1)
-      expect(message(result.stderr, scratch())).toMatchSnapshot()
-      expect(await readdir(tempDir)).toEqual([])
-      expect(await readdir(scratch())).not.toContain('empty-cache')
-    } finally {
-      await execa('umount', [tempDir])
-      await rm(tempDir, { recursive: true })
-    }
-  })
+  ])(
+    'refuses a cache dir %s before bootstrapping Debian in it, and needs nothing of a TMPDIR like it',
+    async (_, mountOptions) => {
+      const mountDir = join(scratch(), 'mnt')
+      await mkdir(mountDir)
+      await execa('mount', ['-t', 'tmpfs', '-o', mountOptions, 'none', mountDir])
+      try {
+        const path = process.env.PATH ?? ''
+        const build = await runCliIn({ XDG_CACHE_HOME: mountDir, PATH: path }, ['images', 'build', 'debian-bookworm'])
+        expect(build.exitCode).toBe(1)
+        expect(message(build.stderr, scratch())).toMatchSnapshot()
+        expect(await readdir(mountDir)).toEqual([])
+        // Guests keep their memory and disks in their sandbox, and image builds their work in the cache.
+        const run = await runCliIn({ XDG_CACHE_HOME: dirname(getCacheDir()), PATH: path, TMPDIR: mountDir }, [
+          'run',
+          '--',
+          'true',
+        ])
+        expect(run.stderr).toBe('')
+        expect(run.exitCode).toBe(0)
+      } finally {
+        await execa('umount', [mountDir])
+        await rm(mountDir, { recursive: true })
+      }
+    },
+  )
 })

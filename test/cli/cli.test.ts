@@ -97,14 +97,21 @@ describe('vitest-uml run', () => {
 })
 
 describe('vitest-uml images build', () => {
-  it('stops every build process when killed with SIGKILL; the next start removes the half-built image and says so', async () => {
+  it('stops every build process and leaves no mount when killed with SIGKILL; the next start removes the half-built image and says so', async () => {
     const cacheHome = await mkdtemp(join(tmpdir(), 'vitest-uml-killed-build-'))
-    const env = { XDG_CACHE_HOME: cacheHome }
+    const tempDir = await mkdtemp(join(tmpdir(), 'vitest-uml-killed-build-tmp-'))
+    const env = { XDG_CACHE_HOME: cacheHome, TMPDIR: tempDir }
     try {
       const cli = execa(process.execPath, [CLI_PATH, 'images', 'build', 'debian-bookworm'], { reject: false, env })
-      await waitFor('mmdebstrap to start', async () =>
-        (await listProcessesMentioning(cacheHome)).some((command) => command.includes('mmdebstrap')),
-      )
+      // Killed once mmdebstrap has mounted /proc in its chroot (inside the half-built entry).
+      const mountsInChroot = async () => {
+        const builders = await listProcessesMentioning(cacheHome)
+        const mounts = await Promise.all(
+          builders.map((entry) => readFile(`/proc/${entry.split(' ')[0]}/mounts`, 'utf8').catch(() => '')),
+        )
+        return mounts.join('').includes(`${cacheHome}/`)
+      }
+      await waitFor('mmdebstrap to mount /proc in its chroot', mountsInChroot, 120_000)
       cli.kill('SIGKILL')
       await cli
       await waitFor(
@@ -112,17 +119,21 @@ describe('vitest-uml images build', () => {
         async () => (await listProcessesMentioning(cacheHome)).length === 0,
         5000,
       )
+      expect(await readFile('/proc/self/mounts', 'utf8')).not.toContain(cacheHome)
       const imagesDir = join(cacheHome, 'vitest-uml', 'images')
       const [halfBuilt] = await readdir(join(imagesDir, 'debian-bookworm'))
-      expect(halfBuilt).toMatch(/^\..+\.tmp-\d+-[0-9a-f]+$/)
+      expect(halfBuilt).toMatch(/^\..+\.tmp-\d+-[0-9a-f]{8}-[0-9a-f]+$/)
 
       const next = await execa(process.execPath, [CLI_PATH, 'images', 'list'], { reject: false, env })
       expect(next.exitCode).toBe(0)
       expect(next.stderr).toContain('vitest-uml: removed what an earlier run left half-built when it was killed:')
       expect(next.stderr).toContain(join(imagesDir, 'debian-bookworm', halfBuilt ?? ''))
       expect(await readdir(imagesDir)).toEqual([])
+      // mmdebstrap worked inside the half-built entry, not in TMPDIR.
+      expect(await readdir(tempDir)).toEqual([])
     } finally {
       await rm(cacheHome, { recursive: true, force: true })
+      await rm(tempDir, { recursive: true, force: true })
     }
   })
 })

@@ -127,7 +127,7 @@ it('has its worker killed by another guest process', () => {
       await waitFor('the setup guest to boot', async () => (await listUmlProcesses()).length > 0)
       const slowDir = join(cacheHome, 'vitest-uml', 'images', 'slow')
       const halfBuilt = await readdir(slowDir)
-      expect(halfBuilt).toEqual([expect.stringMatching(/^\..+\.tmp-\d+-[0-9a-f]+$/)])
+      expect(halfBuilt).toEqual([expect.stringMatching(/^\..+\.tmp-\d+-[0-9a-f]{8}-[0-9a-f]+$/)])
       vitest.process.kill('SIGKILL')
       expect((await vitest.result).signal).toBe('SIGKILL')
       // The guests go with the process that started them, at once.

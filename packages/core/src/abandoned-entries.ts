@@ -1,50 +1,75 @@
-import { readdir, readFile, rm, rmdir } from 'node:fs/promises'
+import { createHash } from 'node:crypto'
+import { readFileSync, readlinkSync } from 'node:fs'
+import { readdir, readFile, rmdir } from 'node:fs/promises'
 import { join } from 'node:path'
+import { removeTree } from './remove-tree.js'
 
 /** Cache entries sit at most this deep (images/<name>/<hash>); temporary ones beside them. */
 const MAX_DEPTH = 3
 
-/** How writeDirAtomically names the directory it builds an entry in, with its owner's pid. */
+/**
+ * Which pid namespace (on which boot of which machine) a pid belongs to: a cache shared with
+ * another container or machine holds temporary entries whose pids mean nothing here.
+ */
+const PID_SPACE = createHash('sha256')
+  .update(readFileSync('/proc/sys/kernel/random/boot_id', 'utf8'))
+  .update(readlinkSync('/proc/self/ns/pid'))
+  .digest('hex')
+  .slice(0, 8)
+
+/** How writeDirAtomically names the directory it builds an entry in: its owner's pid, and where that pid lives. */
 export function temporaryEntryName(entryName: string, pid: number, suffix: string): string {
-  return `.${entryName}.tmp-${pid}-${suffix}`
+  return `.${entryName}.tmp-${pid}-${PID_SPACE}-${suffix}`
 }
 
-const TEMPORARY_ENTRY = /^\..+\.tmp-(\d+)-[0-9a-f]+$/
+const TEMPORARY_ENTRY = /^\..+\.tmp-(\d+)-([0-9a-f]{8})-[0-9a-f]+$/
+
+export interface RemoveAbandonedOptions {
+  /** Deletes one tree (removeTree by default); image builds may leave trees only an id-mapped `rm` can delete. */
+  remove?: (path: string) => Promise<void>
+  stream?: NodeJS.WritableStream
+}
 
 /**
  * Removes the half-built cache entries of processes that died before finishing them (a run
- * killed with SIGKILL while it fetched a kernel or built an image), and parents left empty.
- * Entries of live processes are building and stay. Says what it removed on `stream`, and returns it.
+ * killed with SIGKILL while it fetched a kernel or built an image), and each one's parent when
+ * left empty. Entries of live processes, and of processes in another pid namespace, stay. Says
+ * what it removed (or could not) on `stream`, and returns what it removed.
  */
 export async function removeAbandonedEntries(
   cacheDir: string,
-  options: {
-    /** Deletes one tree; image builds may leave trees that plain `rm` cannot delete. */
-    remove?: (path: string) => Promise<void>
-    stream?: NodeJS.WritableStream
-  } = {},
+  options: RemoveAbandonedOptions = {},
 ): Promise<string[]> {
-  const { remove = (path) => rm(path, { recursive: true, force: true }), stream = process.stderr } = options
+  const { remove = removeTree, stream = process.stderr } = options
   const removed: string[] = []
+  const failed: string[] = []
   const visit = async (dir: string, depth: number): Promise<void> => {
     const entries = await readdir(dir, { withFileTypes: true }).catch(() => [])
     for (const entry of entries) {
       if (!entry.isDirectory()) continue
       const path = join(dir, entry.name)
-      const owner = TEMPORARY_ENTRY.exec(entry.name)?.[1]
+      const [, owner, space] = TEMPORARY_ENTRY.exec(entry.name) ?? []
       if (owner === undefined) {
         if (depth < MAX_DEPTH) await visit(path, depth + 1)
-      } else if (!(await isAlive(Number(owner)))) {
-        await remove(path)
-        removed.push(path)
-        if (dir !== cacheDir) await rmdir(dir).catch(() => {})
+      } else if (space === PID_SPACE && !(await isAlive(Number(owner)))) {
+        try {
+          await remove(path)
+          removed.push(path)
+          if (dir !== cacheDir) await rmdir(dir).catch(() => {})
+        } catch (error) {
+          failed.push(`${path} (${(error as Error).message})`)
+        }
       }
     }
   }
   await visit(cacheDir, 1)
+  const list = (paths: string[]) => paths.map((path) => `  ${path}\n`).join('')
   if (removed.length > 0) {
+    stream.write(`vitest-uml: removed what an earlier run left half-built when it was killed:\n${list(removed)}`)
+  }
+  if (failed.length > 0) {
     stream.write(
-      `vitest-uml: removed what an earlier run left half-built when it was killed:\n${removed.map((path) => `  ${path}\n`).join('')}`,
+      `vitest-uml: could not remove what an earlier run left half-built; remove it by hand (or run \`vitest-uml doctor\`):\n${list(failed)}`,
     )
   }
   return removed

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto'
-import { mkdir, rename, rm, rmdir, stat } from 'node:fs/promises'
+import { mkdir, rename, rmdir, stat } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { temporaryEntryName } from './abandoned-entries.js'
+import { removeTree } from './remove-tree.js'
 
 /**
  * Builds a directory under a temporary name beside `target` and renames it into place, so a
@@ -13,7 +14,8 @@ export async function writeDirAtomically(target: string, build: (tempDir: string
   const parent = dirname(target)
   const createdParent = await mkdir(parent, { recursive: true })
   const temp = join(parent, temporaryEntryName(basename(target), process.pid, randomBytes(4).toString('hex')))
-  await mkdir(temp)
+  // Recursive: another process may have just removed the parent it found empty.
+  await mkdir(temp, { recursive: true })
   try {
     await build(temp)
     try {
@@ -24,12 +26,12 @@ export async function writeDirAtomically(target: string, build: (tempDir: string
       throw error
     }
   } catch (error) {
-    await rm(temp, { recursive: true, force: true })
+    await removeTree(temp)
     // Parents made for this entry go too, unless another entry landed in them meanwhile.
     if (createdParent !== undefined) await removeEmptyDirs(parent, createdParent)
     throw error
   } finally {
-    await rm(temp, { recursive: true, force: true })
+    await removeTree(temp)
   }
 }
 

@@ -13,6 +13,7 @@ export const HOST_TOOLS = {
   tar: 'tar',
   unshare: 'util-linux',
   setpriv: 'util-linux',
+  rm: 'coreutils',
   newuidmap: 'uidmap',
 } as const
 

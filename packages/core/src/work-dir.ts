@@ -27,15 +27,13 @@ export async function checkWorkDir(
       const script = join(probeDir, 'probe')
       await writeFile(script, '#!/bin/sh\nexit 0\n')
       await chmod(script, 0o755)
-      const ran = await promisify(execFile)(script).then(
-        () => true,
-        () => false,
-      )
-      if (!ran)
+      const failure = await runProbe(script)
+      if (failure === 'EACCES')
         return {
           detail: 'programs cannot run from it (mounted noexec?)',
           fix: `point ${env} at a directory on a file system mounted without noexec`,
         }
+      if (failure) return { detail: `a program written there does not run (${failure})`, fix: `point ${env} elsewhere` }
     } finally {
       await rm(probeDir, { recursive: true, force: true })
     }
@@ -54,6 +52,18 @@ export async function checkWorkDir(
       fix: `make it writable and free space there, or point ${env} elsewhere`,
     }
   }
+}
+
+/** Runs the probe script: undefined when it ran, else the error code (or message). */
+async function runProbe(script: string): Promise<string | undefined> {
+  const run = () =>
+    promisify(execFile)(script).then(
+      () => undefined,
+      (error: NodeJS.ErrnoException) => error.code ?? error.message,
+    )
+  const failure = await run()
+  // ETXTBSY: another thread forked while the file was still open for writing; it passes.
+  return failure === 'ETXTBSY' ? run() : failure
 }
 
 /** Like checkWorkDir, but a problem is a coded error that says what the directory is needed for. */

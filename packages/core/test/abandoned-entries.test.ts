@@ -1,10 +1,10 @@
 import { spawnSync } from 'node:child_process'
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import { PassThrough } from 'node:stream'
 import { afterEach, beforeEach, expect, it } from 'vitest'
-import { removeAbandonedEntries } from '../src/abandoned-entries.js'
+import { removeAbandonedEntries, temporaryEntryName } from '../src/abandoned-entries.js'
 
 let cacheDir: string
 beforeEach(async () => {
@@ -17,12 +17,14 @@ afterEach(async () => {
 it('removes half-built entries of dead processes, with parents left empty, keeps live ones, and says so', async () => {
   const deadPid = spawnSync('true').pid
   const dead = [
-    join(cacheDir, 'kernels', `.7.2-7.2um1.tmp-${deadPid}-0a1b2c3d`),
-    join(cacheDir, 'images', 'slow', `.abc.tmp-${deadPid}-deadbeef`),
+    join(cacheDir, 'kernels', temporaryEntryName('7.2-7.2um1', deadPid, '0a1b2c3d')),
+    join(cacheDir, 'images', 'slow', temporaryEntryName('abc', deadPid, 'deadbeef')),
   ]
-  const live = join(cacheDir, 'node', `.v20.tmp-${process.pid}-12345678`)
+  const live = join(cacheDir, 'node', temporaryEntryName('v20', process.pid, '12345678'))
+  // Another container's or machine's pid: not ours to judge.
+  const foreign = join(cacheDir, 'node', `.v21.tmp-${deadPid}-ffffffff-12345678`)
   const complete = join(cacheDir, 'kernels', '6.1-6.1um4_b13')
-  for (const dir of [...dead, live, complete]) {
+  for (const dir of [...dead, live, foreign, complete]) {
     await mkdir(dir, { recursive: true })
     await writeFile(join(dir, 'file'), 'x')
   }
@@ -35,9 +37,29 @@ it('removes half-built entries of dead processes, with parents left empty, keeps
   expect(removed.sort()).toEqual([...dead].sort())
   expect(await readdir(join(cacheDir, 'kernels'))).toEqual(['6.1-6.1um4_b13'])
   expect(await readdir(join(cacheDir, 'images'))).toEqual([])
-  expect(await readdir(join(cacheDir, 'node'))).toEqual([`.v20.tmp-${process.pid}-12345678`])
+  expect((await readdir(join(cacheDir, 'node'))).sort()).toEqual([basename(foreign), basename(live)].sort())
   expect(said.join('')).toContain('removed what an earlier run left half-built when it was killed')
   for (const path of dead) expect(said.join('')).toContain(path)
+})
+
+it('reports an entry it cannot remove, and goes on', async () => {
+  const deadPid = spawnSync('true').pid
+  const stuck = join(cacheDir, 'images', 'x', temporaryEntryName('a', deadPid, '00000000'))
+  await mkdir(stuck, { recursive: true })
+  const output = new PassThrough()
+  let said = ''
+  output.on('data', (chunk: Buffer) => {
+    said += chunk.toString()
+  })
+  const removed = await removeAbandonedEntries(cacheDir, {
+    stream: output,
+    remove: async () => {
+      throw new Error('Permission denied')
+    },
+  })
+  expect(removed).toEqual([])
+  expect(said).toContain(`could not remove what an earlier run left half-built; remove it by hand`)
+  expect(said).toContain(`${stuck} (Permission denied)`)
 })
 
 it('says nothing when nothing was abandoned, and accepts a cache that does not exist yet', async () => {

@@ -36,9 +36,12 @@ export function guestFailure(context: FailureContext, what: 'boot-timeout' | 'di
   } else if (context.console.includes('Kernel panic')) {
     code = 'UML_GUEST_PANIC'
     summary = `The guest kernel (${context.kernel}) panicked. The console below shows why; a guest that runs out of memory or crashes its kernel on purpose ends this way.`
-  } else if (signal) {
+  } else if (signal && STOP_SIGNALS.has(signal)) {
     code = 'UML_GUEST_KILLED'
     summary = `The guest's UML process (kernel ${context.kernel}) was killed with ${signal} from outside vitest-uml: by a user, the host's OOM killer or a time limit. The console below shows what the guest was doing.`
+  } else if (signal) {
+    code = 'UML_GUEST_EXITED'
+    summary = `The guest's UML process (kernel ${context.kernel}) crashed (${signal}). Run \`vitest-uml doctor\` to check this host; the console below shows what the guest was doing.`
   } else {
     code = 'UML_GUEST_EXITED'
     summary = `The guest (kernel ${context.kernel}) stopped unexpectedly (UML exit status ${context.exitCode ?? 'unknown'}). Run \`vitest-uml doctor\` to check this host.`
@@ -51,6 +54,9 @@ export function guestFailure(context: FailureContext, what: 'boot-timeout' | 'di
     },
   )
 }
+
+/** Signals that something outside sent to stop a process, as opposed to a crash (SIGSEGV, SIGABRT). */
+const STOP_SIGNALS = new Set(['SIGKILL', 'SIGTERM', 'SIGINT', 'SIGHUP'])
 
 /** bubblewrap exits with 128 + n when the process it ran was ended by signal n. */
 function signalName(exitCode: number | null | undefined): string | undefined {

@@ -208,9 +208,17 @@ export class Guest {
     const uml = await spawnUml(options, 'agent')
     const consoleLog = new ConsoleLog()
     const lifecycle = { stopping: false }
+    // The mark may straddle two chunks: each is searched with the end of the one before.
+    let previousEnd = ''
+    let diskFull = false
     const watchConsole = (chunk: Buffer) => {
-      consoleLog.append(chunk.toString())
-      if (!lifecycle.stopping && consoleLog.includes(DISK_FULL_CONSOLE_MARK)) uml.process.kill('SIGKILL')
+      const text = chunk.toString()
+      consoleLog.append(text)
+      if (!diskFull && !lifecycle.stopping && `${previousEnd}${text}`.includes(DISK_FULL_CONSOLE_MARK)) {
+        diskFull = true
+        uml.process.kill('SIGKILL')
+      }
+      previousEnd = text.slice(-DISK_FULL_CONSOLE_MARK.length)
     }
     uml.process.stdout?.on('data', watchConsole)
     uml.process.stderr?.on('data', watchConsole)

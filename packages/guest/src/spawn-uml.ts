@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { createRequire } from 'node:module'
+import { constants } from 'node:os'
 import { dirname, join } from 'node:path'
 import {
   buildSandboxArgs,
@@ -22,7 +23,7 @@ const SCRATCH_SLACK_MIB = 16
 export interface SpawnedUml {
   process: ChildProcess
   commandLine: string[]
-  /** Settles with the exit status (or null after a signal) when the sandbox has ended. */
+  /** Settles with the exit status (128 + n after signal n) when the sandbox has ended. */
   exit: Promise<number | null>
 }
 
@@ -86,7 +87,8 @@ export async function spawnUml(options: ResolvedGuestOptions, mode: 'agent' | 's
   })
   const exit = new Promise<number | null>((resolve) => {
     child.on('error', () => resolve(null))
-    child.on('close', (code) => resolve(code))
+    // bubblewrap itself killed: reported as a shell would, 128 + the signal's number.
+    child.on('close', (code, signal) => resolve(code ?? (signal ? 128 + constants.signals[signal] : null)))
   })
   return { process: child, commandLine, exit }
 }

@@ -6,6 +6,11 @@ export interface BootstrapOptions {
   mirror: string
   /** Also show mmdebstrap's output live (someone is watching a terminal). */
   verbose: boolean
+  /**
+   * mmdebstrap's TMPDIR, where it assembles the system: inside the cache entry being built, so a
+   * killed build leaves nothing outside it (the next start removes it) and TMPDIR does not matter.
+   */
+  workDir: string
 }
 
 /**
@@ -22,10 +27,20 @@ export async function bootstrapTarball(recipe: Recipe, output: string, options: 
   const args = [`--variant=${recipe.variant}`, '--format=tar', '--aptopt=Acquire::Check-Valid-Until "false"']
   if (recipe.packages.length > 0) args.push(`--include=${recipe.packages.join(',')}`)
   args.push(recipe.suite, output, options.mirror)
-  await runTool(mmdebstrap, args, {
+  // As root, mmdebstrap mounts /proc, /sys and /dev in its chroot; in a mount namespace of its
+  // own those mounts end with it, also when it is killed. Unprivileged, its unshare mode does this.
+  const command: [string, string[]] =
+    process.getuid?.() === 0
+      ? [
+          await requireHostTool('unshare', 'to build Debian guest images'),
+          ['--mount', '--propagation', 'private', '--', mmdebstrap, ...args],
+        ]
+      : [mmdebstrap, args]
+  await runTool(...command, {
     failureCode: 'UML_IMAGE_BUILD_FAILED',
     what: `mmdebstrap could not bootstrap Debian ${recipe.suite} for image ${recipe.name}`,
     fix: `Check network access to ${options.mirror} (or set VITEST_UML_DEBIAN_MIRROR to a reachable mirror) and the messages below.`,
     echoStderr: options.verbose,
+    env: { TMPDIR: options.workDir },
   })
 }

@@ -1,4 +1,3 @@
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { getCacheDir, type Progress, requireHostTool, requireWorkDir, silentProgress } from '@vitest-uml/core'
 import { z } from 'zod'
@@ -18,8 +17,8 @@ export interface BuildImageOptions {
   progress?: Progress
 }
 
-/** Room mmdebstrap needs in TMPDIR for the system it assembles there (minbase with a few packages). */
-const BOOTSTRAP_TEMP_BYTES = 1024 ** 3
+/** Room a build needs in the cache: the system mmdebstrap assembles, its tarball and the image. */
+const BOOTSTRAP_BYTES = 1024 ** 3
 
 const buildOptionsSchema = z.object({
   cacheDir: cacheDirSchema.optional(),
@@ -45,8 +44,9 @@ export async function buildRecipeImage(recipe: Recipe, options: BuildImageOption
   const mirror = parsed.mirror ?? process.env.VITEST_UML_DEBIAN_MIRROR ?? 'http://deb.debian.org/debian'
   // mmdebstrap's own progress is only worth showing to someone watching a terminal.
   const verbose = parsed.progress !== undefined && process.stderr.isTTY === true && !process.env.CI
+  const cacheDir = parsed.cacheDir ?? getCacheDir()
   return installImage({
-    cacheDir: parsed.cacheDir ?? getCacheDir(),
+    cacheDir,
     name,
     hash: recipeImageHash(recipe),
     source: 'recipe',
@@ -54,17 +54,18 @@ export async function buildRecipeImage(recipe: Recipe, options: BuildImageOption
     failureCode: 'UML_IMAGE_BUILD_FAILED',
     origin: `The bootstrapped Debian ${recipe.suite} for image ${name}`,
     async produceTarball(workDir) {
-      // Checked first: a missing tool or a full or noexec TMPDIR would otherwise fail the build minutes in.
+      // Before the bootstrap, which takes minutes: every tool it takes, and room and exec rights
+      // in the cache, where mmdebstrap assembles the system and runs its programs.
       const why = 'to build Debian guest images'
       for (const tool of ['mmdebstrap', 'tar', 'mke2fs'] as const) await requireHostTool(tool, why)
-      await requireWorkDir(tmpdir(), {
-        minFreeBytes: BOOTSTRAP_TEMP_BYTES,
-        env: 'TMPDIR',
+      await requireWorkDir(cacheDir, {
+        minFreeBytes: BOOTSTRAP_BYTES,
+        env: 'XDG_CACHE_HOME',
         why: `${why} (mmdebstrap assembles the system there and runs its programs)`,
       })
       const tarball = join(workDir, 'rootfs.tar')
       progress.start(`bootstrap ${name} (Debian ${recipe.suite}, ${recipe.variant})`)
-      await bootstrapTarball(recipe, tarball, { mirror, verbose })
+      await bootstrapTarball(recipe, tarball, { mirror, verbose, workDir })
       progress.end()
       return tarball
     },

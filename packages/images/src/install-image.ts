@@ -1,9 +1,10 @@
-import { mkdir, rm } from 'node:fs/promises'
+import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { exists, type Progress, UmlError, writeDirAtomically } from '@vitest-uml/core'
 import { IMAGE_FILE, imageEntryDir } from './cache-layout.js'
 import { rootfsOwnerPrefix } from './id-mapping.js'
 import { type ImageSource, type InstalledImage, readInstalledImage, writeImageMetadata } from './installed-image.js'
+import { removeCacheTree } from './remove-tree.js'
 import { scanRootfs } from './rootfs-scan.js'
 import { tarballToExt4 } from './rootfs-to-ext4.js'
 import type { ImageFailureCode } from './run-tool.js'
@@ -63,7 +64,7 @@ export async function installImage(request: InstallRequest): Promise<InstalledIm
       })
       progress.end(scan.osRelease.PRETTY_NAME)
     } finally {
-      await rm(workDir, { recursive: true, force: true })
+      await removeCacheTree(workDir)
     }
   })
   return (await readInstalledImage(entry)).image

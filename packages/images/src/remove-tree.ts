@@ -1,4 +1,4 @@
-import { rm } from 'node:fs/promises'
+import { removeTree } from '@vitest-uml/core'
 import { execa } from 'execa'
 import { rootfsOwnerPrefix, withPrefix } from './id-mapping.js'
 
@@ -8,11 +8,10 @@ import { rootfsOwnerPrefix, withPrefix } from './id-mapping.js'
  */
 export async function removeCacheTree(dir: string): Promise<void> {
   try {
-    await rm(dir, { recursive: true, force: true })
+    await removeTree(dir)
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    if (code !== 'EACCES' && code !== 'EPERM') throw error
     const prefix = await rootfsOwnerPrefix('UML_IMAGE_BUILD_FAILED')
-    await execa(...withPrefix(prefix, 'rm', ['-rf', '--', dir]), { stdin: 'ignore' })
+    if (prefix.length === 0) throw error
+    await execa(...withPrefix(prefix, 'rm', ['-rf', '--one-file-system', '--', dir]), { stdin: 'ignore' })
   }
 }

@@ -90,6 +90,9 @@ export async function tarballToExt4(options: TarballToExt4Options): Promise<void
     )
   } finally {
     // Files owned by subordinate ids can only be removed from inside the namespace.
-    await execa(...withPrefix(ownerPrefix, 'rm', ['-rf', '--', staging]), { reject: false, stdin: 'ignore' })
+    await execa(...withPrefix(ownerPrefix, 'rm', ['-rf', '--one-file-system', '--', staging]), {
+      reject: false,
+      stdin: 'ignore',
+    })
   }
 }

@@ -11,6 +11,8 @@ export interface RunToolOptions {
   fix: string
   /** Also show the tool's stderr live on ours (it is captured either way). */
   echoStderr?: boolean
+  /** Environment variables over ours. */
+  env?: Record<string, string>
 }
 
 const STDERR_TAIL_LINES = 15
@@ -27,6 +29,7 @@ export async function runTool(command: string, args: string[], options: RunToolO
   const setpriv = await requireHostTool('setpriv', 'to stop image builds with the process that started them')
   const result = await execa(setpriv, [...DIES_WITH_PARENT, command, ...args], {
     detached: true,
+    env: options.env,
     reject: false,
     stdin: 'ignore',
     stdout: 'ignore',

@@ -1,6 +1,9 @@
 import { setTimeout as delay } from 'node:timers/promises'
 import type { Guest, GuestProcess } from '@vitest-uml/guest'
 
+/** Warm guests found dead that one lease skips before it hands one out. */
+const DEAD_WARM_GUEST_RETRIES = 3
+
 /** How long closing waits for workers to stop their own guests before disposing them itself. */
 const LEASE_RELEASE_GRACE_MS = 10_000
 
@@ -39,13 +42,14 @@ export class GuestPool {
     for (const booting of this.warm) void booting.then(prepare, () => {})
   }
 
-  async lease(): Promise<WarmGuest> {
+  async lease(retries = DEAD_WARM_GUEST_RETRIES): Promise<WarmGuest> {
     if (this.closed) throw new Error('The uml guest pool is closed. This is a bug in vitest-pool-uml.')
     const next = this.warm.shift() ?? this.boot()
     this.fill()
     const warm = await next
-    // A warm guest can die while it waits (killed from outside): the file takes the next one instead.
-    if (!warm.guest.alive) return this.lease()
+    // A warm guest can die while it waits (killed from outside): the file takes the next one
+    // instead. Past a few, the dead guest is handed out, and the file fails with why it died.
+    if (!warm.guest.alive && retries > 0 && !this.closed) return this.lease(retries - 1)
     const { guest } = warm
     this.leased.add(guest)
     void guest.exited.then(() => this.leased.delete(guest))

@@ -101,8 +101,8 @@ export class UmlPoolWorker implements PoolWorker {
     })
     process.on('exit', ({ code, signal, error }) => {
       this.clearHangTimer()
-      const cause =
-        this.hangError ?? error ?? (this.runningFiles.length > 0 ? workerExitError(guest, code, signal) : undefined)
+      const busy = this.runningFiles.length > 0 || this.awaitingStarted
+      const cause = this.hangError ?? error ?? (busy ? workerExitError(guest, code, signal) : undefined)
       // A guest disposed on purpose (the pool closing) is a shutdown, not a failure of the file.
       if (this.stopping || (!this.hangError && isUmlError(cause, 'UML_GUEST_DISPOSED'))) return
       this.lost = true
