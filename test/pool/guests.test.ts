@@ -80,7 +80,11 @@ it('matches an inline snapshot', () => {
     }
   })
 
-  it('fails only the file whose guest panics, with the console as evidence', async () => {
+  it.each([
+    ['each file on its own guest', []],
+    // One runner serves file after file; the panicking file is the largest, so it runs first.
+    ['one guest after another with --no-isolate', ['--no-isolate', '--maxWorkers=1']],
+  ])('fails only the file whose guest panics, with the console as evidence: %s', async (_, flags) => {
     const fixture = await createFixtureProject('panic', {
       'vitest.config.ts': umlConfig({}, { maxWorkers: 2 }),
       'test/fine.test.ts': `import { expect, it } from 'vitest'
@@ -97,8 +101,9 @@ it('crashes its kernel', () => {
 `,
     })
     try {
-      const run = await runVitest(fixture.root, ['run', '--pool=uml'])
+      const run = await runVitest(fixture.root, ['run', '--pool=uml', ...flags])
       expect(run.exitCode).toBe(1)
+      expect(run.output).toMatch(/Test Files\s+1 failed \| 2 passed \(3\)/)
       expect(run.output).toContain('UML_GUEST_PANIC')
       expect(run.output).toContain('Kernel panic - not syncing: sysrq triggered crash')
       expect(run.output).toContain('test/panic.test.ts')

@@ -13,6 +13,10 @@ export function lostFileMessages(
   filepaths: string[],
   error: Error & { code?: string },
   createFileTask: CreateFileTask,
+  options: {
+    /** Ends the run request too; not when the run's other files go on elsewhere. */
+    finished: boolean
+  } = { finished: true },
 ): unknown[] {
   const message = error.code ? `[${error.code}] ${error.message}` : error.message
   const serialized = { name: error.name, message, stack: `${error.name}: ${message}`, code: error.code }
@@ -34,6 +38,6 @@ export function lostFileMessages(
         files.map((file) => [file.id, 'suite-finished', undefined]),
       ],
     },
-    { __vitest_worker_response__: true, type: 'testfileFinished' },
+    ...(options.finished ? [{ __vitest_worker_response__: true, type: 'testfileFinished' }] : []),
   ]
 }

@@ -4,11 +4,15 @@ import { isUmlError, UmlError } from '@vitest-uml/core'
 import type { Guest, GuestProcess } from '@vitest-uml/guest'
 import type { PoolOptions, PoolWorker, WorkerRequest } from 'vitest/node'
 import { CHILD_COVERAGE_DIR, childCoverageMessage, collectsChildCoverage } from './child-coverage.js'
+import type { WarmGuest } from './guest-pool.js'
 import { guestWorkerEnv } from './guest-worker-env.js'
 import { isHostFsRequest, serveHostFsRequest } from './host-fs.js'
 import { lostFileMessages } from './report-lost-files.js'
 import { recordTiming } from './timings.js'
 import { forkWorker, type UmlPoolContext, type WorkerLaunch } from './uml-pool-context.js'
+
+/** File task states that mean the file is done, whatever its result. */
+const SETTLED_STATES = new Set(['pass', 'fail', 'skip', 'todo'])
 
 /** Time the worker gets to exit after SIGTERM before its guest is powered off regardless. */
 const STOP_GRACE_MS = 2000
@@ -37,6 +41,13 @@ export class UmlPoolWorker implements PoolWorker {
   private lostCause: Error | undefined
   /** Vitest sent `start` and waits for the worker's `started`. */
   private awaitingStarted = false
+  /** The last run or collect request, to send the files a dead guest did not begin to a fresh one. */
+  private fileRequest: Extract<WorkerRequest, { type: 'run' | 'collect' }> | undefined
+  /** How Vitest started this worker, to start a replacement the same way. */
+  private startRequest: WorkerRequest | undefined
+  /** Set while a replacement worker is being started: its `started` is not Vitest's to see. */
+  private replayedStart: (() => void) | undefined
+  private launch: WorkerLaunch | undefined
   /** Why the pool itself stopped the guest (a hang), reported instead of the disposal. */
   private hangError: UmlError | undefined
   private startedAt = 0
@@ -53,12 +64,13 @@ export class UmlPoolWorker implements PoolWorker {
     const coverage: Record<string, string> = collectsChildCoverage(this.options.project)
       ? { NODE_V8_COVERAGE: CHILD_COVERAGE_DIR }
       : {}
-    const launch: WorkerLaunch = {
+    this.launch = {
       execArgv: this.options.execArgv,
       env: guestWorkerEnv(this.options.env, { ...settings.guestEnv, ...coverage, ...settings.options.env }),
       user: settings.options.user,
     }
     if (!this.context.launch) {
+      const launch = this.launch
       this.context.launch = launch
       // Guests that booted before the pool knew how to start workers get theirs now.
       this.context.guests.prepareWarm((warm) => {
@@ -66,15 +78,24 @@ export class UmlPoolWorker implements PoolWorker {
       })
     }
     const leasing = performance.now()
-    const { guest, worker } = await this.context.guests.lease()
+    const warm = await this.context.guests.lease()
     this.startedAt = performance.now()
     recordTiming('lease', this.startedAt - leasing)
-    this.guest = guest
-    // A worker forked ahead of need serves if Vitest still starts workers the same way.
-    const usable = worker && !worker.exited && sameLaunch(this.context.launch, launch)
+    this.attach(warm)
+  }
+
+  /** Takes a leased guest and its Vitest worker (the one forked ahead of need if it still fits). */
+  private attach({ guest, worker }: WarmGuest): void {
+    const { settings, launch: poolLaunch } = this.context as UmlPoolContext
+    const launch = this.launch as WorkerLaunch
+    const usable = worker && !worker.exited && poolLaunch !== undefined && sameLaunch(poolLaunch, launch)
     if (worker && !usable) worker.kill('SIGKILL')
     const process = usable ? worker : forkWorker(guest, settings, launch)
+    this.guest = guest
     this.process = process
+    this.lost = false
+    this.lostCause = undefined
+    this.hangError = undefined
     const logger = this.options.project.vitest.logger
     process.on('stdout', (data) => logger.outputStream.write(data))
     process.on('stderr', (data) => logger.errorStream.write(data))
@@ -84,8 +105,13 @@ export class UmlPoolWorker implements PoolWorker {
         return
       }
       if (isWorkerResponse(message, 'started')) {
-        this.awaitingStarted = false
         recordTiming('worker-ready', performance.now() - this.startedAt)
+        if (this.replayedStart) {
+          // Vitest had its answer from the worker this one replaces.
+          this.replayedStart()
+          return
+        }
+        this.awaitingStarted = false
       }
       if (isWorkerResponse(message, 'testfileFinished')) {
         recordTiming('file', performance.now() - this.fileStartedAt)
@@ -100,7 +126,9 @@ export class UmlPoolWorker implements PoolWorker {
       this.events.emit('message', message)
     })
     process.on('exit', ({ code, signal, error }) => {
+      if (process !== this.process) return
       this.clearHangTimer()
+      this.replayedStart?.()
       const busy = this.runningFiles.length > 0 || this.awaitingStarted
       const cause = this.hangError ?? error ?? (busy ? workerExitError(guest, code, signal) : undefined)
       // A guest disposed on purpose (the pool closing) is a shutdown, not a failure of the file.
@@ -109,28 +137,59 @@ export class UmlPoolWorker implements PoolWorker {
       this.lostCause = cause
       if (!cause) this.events.emit('exit')
       else if (this.runningFiles.length > 0) void this.reportLostFiles(cause)
-      // Died before its file was sent (killed while Vitest set the worker up): the file fails with why.
+      // Died while Vitest waited for it to start: answered here; the file goes to a fresh guest.
       else if (this.awaitingStarted) this.respond('started')
     })
   }
 
   send(message: WorkerRequest): void {
     if (message.type === 'run' || message.type === 'collect') {
-      this.fileStartedAt = performance.now()
-      this.runningFiles = message.context.files.map((file) => file.filepath)
-      this.armHangTimer()
+      this.fileRequest = message
+      this.noteFiles(message.context.files.map((file) => file.filepath))
     }
-    if (message.type === 'start') this.awaitingStarted = true
+    if (message.type === 'start') {
+      this.startRequest = message
+      this.awaitingStarted = true
+    }
     if (this.lost) {
       if (message.type === 'start') this.respond('started')
       else if (message.type === 'stop') this.respond('stopped')
-      else if (this.lostCause && this.runningFiles.length > 0) {
-        this.clearHangTimer()
-        void this.reportLostFiles(this.lostCause)
-      }
+      else if (this.lostCause && this.runningFiles.length > 0) void this.relaunch(message)
       return
     }
     this.process?.send(message)
+  }
+
+  /** Files now sent to the worker: reported failed if the guest dies under them, or if they hang. */
+  private noteFiles(files: string[]): void {
+    this.fileStartedAt = performance.now()
+    this.runningFiles = files
+    this.armHangTimer()
+  }
+
+  /**
+   * The guest died with no file running (before its file came, or under an earlier file of a
+   * runner Vitest reuses with isolate: false): the next file gets a fresh guest and worker, started
+   * as Vitest started this one, instead of failing for a death that was not its own.
+   */
+  private async relaunch(request: WorkerRequest): Promise<void> {
+    try {
+      const warm = await (this.context as UmlPoolContext).guests.lease()
+      this.attach(warm)
+      if (this.startRequest) {
+        const started = new Promise<void>((resolve) => {
+          this.replayedStart = () => {
+            this.replayedStart = undefined
+            resolve()
+          }
+        })
+        this.process?.send(this.startRequest)
+        await started
+      }
+      this.process?.send(request)
+    } catch (error) {
+      await this.reportLostFiles(error as Error)
+    }
   }
 
   on(event: string, callback: (arg: unknown) => void): void {
@@ -194,10 +253,26 @@ export class UmlPoolWorker implements PoolWorker {
     this.runningFiles = []
     const createFileTask = this.context?.settings.createFileTask
     if (!createFileTask) return this.emitError(error)
-    for (const message of lostFileMessages(this.options.project, files, error, createFileTask)) {
+    const { project } = this.options
+    const state = (path: string) =>
+      project.vitest.state.idMap.get(createFileTask(path, project.config.root, project.name, 'uml').id)?.result?.state
+    // A run can hold several files (isolate: false). Those done keep their results; the one the
+    // guest died under fails; those not begun yet run on a fresh guest.
+    const unfinished = files.filter((path) => !SETTLED_STATES.has(state(path) ?? ''))
+    const begun = unfinished.filter((path) => state(path) === 'run')
+    const failed = begun.length > 0 ? begun : unfinished.slice(0, 1)
+    const pending = unfinished.filter((path) => !failed.includes(path))
+    const request = this.fileRequest
+    const retry = pending.length > 0 && request !== undefined
+    for (const message of lostFileMessages(project, failed, error, createFileTask, { finished: !retry })) {
       this.events.emit('message', message)
       // Vitest handles each request asynchronously: let one land before the next.
       await new Promise((resolve) => setImmediate(resolve))
+    }
+    if (retry) {
+      const rest = request.context.files.filter((file) => pending.includes(file.filepath))
+      this.noteFiles(rest.map((file) => file.filepath))
+      await this.relaunch({ ...request, context: { ...request.context, files: rest } } as WorkerRequest)
     }
   }
 
