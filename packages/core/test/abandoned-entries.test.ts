@@ -14,6 +14,14 @@ afterEach(async () => {
   await rm(cacheDir, { recursive: true, force: true })
 })
 
+/** A stream to hand removeAbandonedEntries, and what was written to it. */
+function capture() {
+  const output = new PassThrough()
+  const chunks: string[] = []
+  output.on('data', (chunk: Buffer) => chunks.push(chunk.toString()))
+  return { output, said: () => chunks.join('') }
+}
+
 it('removes half-built entries of dead processes, with parents left empty, keeps live ones, and says so', async () => {
   const deadPid = spawnSync('true').pid
   const dead = [
@@ -28,9 +36,7 @@ it('removes half-built entries of dead processes, with parents left empty, keeps
     await mkdir(dir, { recursive: true })
     await writeFile(join(dir, 'file'), 'x')
   }
-  const output = new PassThrough()
-  const said: string[] = []
-  output.on('data', (chunk: Buffer) => said.push(chunk.toString()))
+  const { output, said } = capture()
 
   const removed = await removeAbandonedEntries(cacheDir, { stream: output })
 
@@ -38,19 +44,15 @@ it('removes half-built entries of dead processes, with parents left empty, keeps
   expect(await readdir(join(cacheDir, 'kernels'))).toEqual(['6.1-6.1um4_b13'])
   expect(await readdir(join(cacheDir, 'images'))).toEqual([])
   expect((await readdir(join(cacheDir, 'node'))).sort()).toEqual([basename(foreign), basename(live)].sort())
-  expect(said.join('')).toContain('removed what an earlier run left half-built when it was killed')
-  for (const path of dead) expect(said.join('')).toContain(path)
+  expect(said()).toContain('removed what an earlier run left half-built when it was killed')
+  for (const path of dead) expect(said()).toContain(path)
 })
 
 it('reports an entry it cannot remove, and goes on', async () => {
   const deadPid = spawnSync('true').pid
   const stuck = join(cacheDir, 'images', 'x', temporaryEntryName('a', deadPid, '00000000'))
   await mkdir(stuck, { recursive: true })
-  const output = new PassThrough()
-  let said = ''
-  output.on('data', (chunk: Buffer) => {
-    said += chunk.toString()
-  })
+  const { output, said } = capture()
   const removed = await removeAbandonedEntries(cacheDir, {
     stream: output,
     remove: async () => {
@@ -58,16 +60,12 @@ it('reports an entry it cannot remove, and goes on', async () => {
     },
   })
   expect(removed).toEqual([])
-  expect(said).toContain(`could not remove what an earlier run left half-built; remove it by hand`)
-  expect(said).toContain(`${stuck} (Permission denied)`)
+  expect(said()).toContain(`could not remove what an earlier run left half-built; remove it by hand`)
+  expect(said()).toContain(`${stuck} (Permission denied)`)
 })
 
 it('says nothing when nothing was abandoned, and accepts a cache that does not exist yet', async () => {
-  const output = new PassThrough()
-  let said = ''
-  output.on('data', (chunk: Buffer) => {
-    said += chunk.toString()
-  })
+  const { output, said } = capture()
   expect(await removeAbandonedEntries(join(cacheDir, 'missing'), { stream: output })).toEqual([])
-  expect(said).toBe('')
+  expect(said()).toBe('')
 })
