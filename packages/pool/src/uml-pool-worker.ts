@@ -37,7 +37,7 @@ export class UmlPoolWorker implements PoolWorker {
   private runningFiles: string[] = []
   /** Set when the guest died: Vitest's requests are then answered here. */
   private lost = false
-  /** Why the guest died: files Vitest sends after that fail with it. */
+  /** Why the guest died; a file Vitest sends after that goes to a fresh guest. */
   private lostCause: Error | undefined
   /** Vitest sent `start` and waits for the worker's `started`. */
   private awaitingStarted = false
@@ -168,9 +168,10 @@ export class UmlPoolWorker implements PoolWorker {
   }
 
   /**
-   * The guest died with no file running (before its file came, or under an earlier file of a
-   * runner Vitest reuses with isolate: false): the next file gets a fresh guest and worker, started
-   * as Vitest started this one, instead of failing for a death that was not its own.
+   * Sends files to a fresh guest and worker, started as Vitest started this one, after the guest
+   * died before they began (before their run came, under an earlier file of the same run, or under
+   * an earlier run of a runner Vitest reuses with isolate: false): they do not fail for a death
+   * that was not their own. Without a guest to be had, they fail with why.
    */
   private async relaunch(request: WorkerRequest): Promise<void> {
     try {
