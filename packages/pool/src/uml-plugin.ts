@@ -5,8 +5,8 @@ import { umlPool } from './uml-pool.js'
 
 /**
  * The uml pool as a Vitest plugin: `plugins: [uml({ kernel: '7.2', image: 'debian-trixie' })]`,
- * then `vitest --pool=uml` or `test.pool: 'uml'`. It starts fetching, building and booting guests
- * while Vite starts, for every project whose pool is `uml`. With a `matrix`, the tests run once
+ * then `vitest --pool=uml` or `test.pool: 'uml'`. For every project whose pool is `uml`, it
+ * fetches and builds what the cache lacks before the run, and boots guests while Vite starts. With a `matrix`, the tests run once
  * per kernel × image instead, each pair a project of its own, named `<image>@<kernel>`.
  */
 export function uml(options: UmlPoolOptions = {}): Plugin {
@@ -14,10 +14,13 @@ export function uml(options: UmlPoolOptions = {}): Plugin {
   const runner = umlPool(options)
   return {
     name: 'vitest-pool-uml',
-    configureVitest({ project }) {
+    async configureVitest({ project, vitest }) {
       if (project.config.pool !== 'uml') return
       project.config.poolRunner = runner
-      void runner.prepare(project)
+      // Merging blob reports runs no tests. Otherwise the kernel and image are made ready before
+      // the run (a cold build can outlast Vitest's 90 s for a worker to start), and a project that
+      // cannot have them stops Vitest with the reason; guests then boot while Vite starts.
+      if (!vitest.config.mergeReports) await runner.prepare(project)
     },
   }
 }
