@@ -95,6 +95,24 @@ describe('a guest', () => {
     }
   })
 
+  it('with the default disk limit, fills its own file system (ENOSPC) and runs on', async () => {
+    const guest = await bootGuest()
+    try {
+      const fill = await guest.exec([
+        'sh',
+        '-c',
+        'dd if=/dev/zero of=/fill bs=4M 2>&1; sync; df --output=avail -m / | tail -1; rm /fill; echo after > /after && cat /after',
+      ])
+      expect(fill.stdout).toContain('No space left on device')
+      expect(fill.stdout.split('\n').map((line) => line.trim())).toContain('0')
+      expect(fill.stdout).toContain('after')
+      expect(guest.consoleTail()).not.toContain('critical space allocation')
+      expect(guest.alive).toBe(true)
+    } finally {
+      await guest.dispose()
+    }
+  })
+
   it('exposes shares read-only unless asked, at the same path', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'vitest-uml-share-'))
     await writeFile(join(dir, 'hello.txt'), 'from the host')

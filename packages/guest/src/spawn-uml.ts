@@ -19,6 +19,12 @@ import { prepareNodeRuntime } from './node-runtime.js'
 const MIB = 1024 * 1024
 /** Room in the memory tmpfs beyond guest RAM, for UML's own files (mconsole socket, pid file). */
 const SCRATCH_SLACK_MIB = 16
+/**
+ * Room in the disk tmpfs beyond the disk limit, for the COW file's header and bitmap (1 MiB per
+ * 4 GiB of image): the limit then counts written data, and with the default (the 4 GiB image's
+ * size) the guest's own file system fills before its COW layer can.
+ */
+const COW_HEADER_SLACK_MIB = 8
 
 export interface SpawnedUml {
   process: ChildProcess
@@ -57,7 +63,7 @@ export async function guestSandboxArgs(options: ResolvedGuestOptions): Promise<s
     mounts,
     scratch: [
       { target: '/tmp', sizeBytes: (options.memoryMiB + SCRATCH_SLACK_MIB) * MIB },
-      { target: SANDBOX_DISK_DIR, sizeBytes: options.diskMiB * MIB },
+      { target: SANDBOX_DISK_DIR, sizeBytes: (options.diskMiB + COW_HEADER_SLACK_MIB) * MIB },
     ],
   })
 }
