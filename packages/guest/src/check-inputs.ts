@@ -1,21 +1,17 @@
 import { open, stat } from 'node:fs/promises'
-import { totalmem } from 'node:os'
-import { UmlError } from '@vitest-uml/core'
+import { hostMemoryMiB, UmlError } from '@vitest-uml/core'
 import type { ResolvedGuestOptions } from './guest-options.js'
 
 /** ext4's superblock starts 1024 bytes in; its magic number sits 0x38 bytes into it. */
 const SUPERBLOCK_OFFSET = 1024
 const EXT_MAGIC = 0xef53
-const MIB = 1024 * 1024
 
 /**
  * Checks what a guest is about to be given, so a missing share or a damaged image is reported as
  * such, before a kernel boots into a confusing panic.
  */
 export async function checkGuestInputs(options: ResolvedGuestOptions): Promise<void> {
-  // Guest memory is a file on a tmpfs, used as touched: a size beyond the host's RAM boots, then
-  // fails at random once the guest uses it, so it is refused here.
-  const hostMiB = Math.floor(totalmem() / MIB)
+  const hostMiB = hostMemoryMiB()
   if (options.memoryMiB > hostMiB) {
     throw new UmlError(
       'UML_MEMORY_UNAVAILABLE',

@@ -1,9 +1,8 @@
-import { totalmem } from 'node:os'
+import { hostMemoryMiB } from '@vitest-uml/core'
 import { IMAGE_NAME_PATTERN } from '@vitest-uml/images'
 import { z } from 'zod'
 
-/** A guest given more memory than the host has boots, then fails at random once it uses it. */
-const HOST_MEMORY_MIB = Math.floor(totalmem() / 1024 / 1024)
+const HOST_MEMORY_MIB = hostMemoryMiB()
 
 const shareSchema = z.object({
   /** Absolute host path; the guest sees it at the same path. */
