@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Maintainer tool: reads each pinned suite's Packages.xz from the mirror and prints kernels/manifest.json
 // with the current versions, sizes and hashes (`--write` replaces the file). Lib sets are named after
-// the suite they come from. Review the diff, then fetch the changed kernels to check they still start.
+// the suite they come from; kernel sources (linux-source-*) are updated too. Review the diff, then fetch the
+// changed kernels to check they still start, and build from changed sources (`vitest-uml kernels build`).
 import { execFileSync } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 
@@ -57,6 +58,9 @@ for (const kernel of Object.values(manifest.kernels)) {
   if (!minGlibc) throw new Error(`no libc6 dependency in ${kernel.suite}'s ${pin.package}: ${depends}`)
   kernel.deb = pin
   kernel.minGlibc = minGlibc
+}
+for (const source of Object.values(manifest.sources)) {
+  source.deb = (await currentPin(source.suite, source.deb.package)).pin
 }
 for (const [suite, debs] of Object.entries(manifest.libs)) {
   manifest.libs[suite] = await Promise.all(debs.map(async (deb) => (await currentPin(suite, deb.package)).pin))

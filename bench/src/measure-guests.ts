@@ -3,15 +3,16 @@ import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { setTimeout as delay } from 'node:timers/promises'
 import { getCacheDir } from '@vitest-uml/core'
-import { Guest, type GuestOptions } from '@vitest-uml/guest'
-import { ensureImage } from '@vitest-uml/images'
-import { fetchKernel } from '@vitest-uml/kernels'
+import { Guest, type GuestOptions, processTreePids } from '@vitest-uml/guest'
+import { DEFAULT_IMAGE, ensureImage } from '@vitest-uml/images'
+import { DEFAULT_KERNEL, fetchKernel } from '@vitest-uml/kernels'
 import { SUITE_DIR } from './measure-suite.js'
+import { median } from './stats.js'
 
 export async function defaultGuestOptions(): Promise<GuestOptions> {
   const cacheDir = getCacheDir()
-  const kernel = await fetchKernel('7.2', { cacheDir })
-  const image = await ensureImage('debian-trixie', { cacheDir })
+  const kernel = await fetchKernel(DEFAULT_KERNEL, { cacheDir })
+  const image = await ensureImage(DEFAULT_IMAGE, { cacheDir })
   return {
     kernel: { name: kernel.name, dir: kernel.dir, supportsSeccomp: kernel.supportsSeccomp },
     imagePath: image.path,
@@ -19,9 +20,24 @@ export async function defaultGuestOptions(): Promise<GuestOptions> {
   }
 }
 
-async function memAvailableMiB(): Promise<number> {
-  const meminfo = await readFile('/proc/meminfo', 'utf8')
-  return Number(/^MemAvailable:\s+(\d+) kB/m.exec(meminfo)?.[1]) / 1024
+/**
+ * Host memory a guest holds, by proportional set size: each page the sandbox's processes map
+ * counts once, split between the processes that share it (the kernel binary, the guest memory
+ * file), so it adds up across guests, unlike a drop in MemAvailable that other processes disturb.
+ */
+export async function guestPssMiB(guest: Guest): Promise<number> {
+  const pid = guest.hostPid
+  return pid === undefined ? Number.NaN : processTreePssMiB(pid)
+}
+
+/** PSS of a host process and its descendants, in MiB. */
+export async function processTreePssMiB(pid: number): Promise<number> {
+  let kib = 0
+  for (const member of await processTreePids(pid)) {
+    const rollup = await readFile(`/proc/${member}/smaps_rollup`, 'utf8').catch(() => '')
+    kib += Number(/^Pss:\s+(\d+) kB/m.exec(rollup)?.[1] ?? 0)
+  }
+  return kib / 1024
 }
 
 export interface GuestMemory {
@@ -32,13 +48,12 @@ export interface GuestMemory {
 }
 
 /**
- * Host memory a guest costs, from the drop in MemAvailable: `count` guests booted at once and left
+ * Host memory a guest costs (PSS, median of the guests): `count` guests booted at once and left
  * idle, then each running a Vitest worker that has loaded Vitest (as a warm pool worker does).
  */
 export async function measureGuestMemory(count: number): Promise<GuestMemory> {
   const options = await defaultGuestOptions()
   const vitestDir = dirname(createRequire(join(SUITE_DIR, 'package.json')).resolve('vitest/package.json'))
-  const before = await memAvailableMiB()
   // The whole node_modules tree Vitest is loaded from (its dependencies are links within it).
   const nodeModules = vitestDir.slice(0, vitestDir.indexOf('/node_modules/') + '/node_modules'.length)
   const booted = await Promise.allSettled(
@@ -49,11 +64,12 @@ export async function measureGuestMemory(count: number): Promise<GuestMemory> {
   const guests = booted.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []))
   try {
     await delay(3000)
-    const idle = (before - (await memAvailableMiB())) / guests.length
+    const pss = async () => median(await Promise.all(guests.map(guestPssMiB)))
+    const idle = await pss()
     for (const guest of guests)
       guest.fork(join(vitestDir, 'dist', 'workers', 'forks.js'), { cwd: SUITE_DIR, execArgv: [] })
     await delay(8000)
-    const busy = (before - (await memAvailableMiB())) / guests.length
+    const busy = await pss()
     return { guests: count, allReady: guests.length === count, idleMiBPerGuest: idle, busyMiBPerGuest: busy }
   } finally {
     await Promise.all(guests.map((guest) => guest.dispose()))

@@ -1,6 +1,9 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { debianMirror, findHostTool, getCacheDir, HOST_TOOLS, type HostTool } from '@vitest-uml/core'
 import { execa } from 'execa'
 import { afterEach, describe, expect, it } from 'vitest'
 import { CLI_PATH, runCli } from '../helpers/run-cli.js'
@@ -8,8 +11,17 @@ import { listProcessesMentioning, listUmlProcesses, waitForNoUmlProcesses } from
 import { waitFor } from '../helpers/wait-for.js'
 
 afterEach(async () => {
-  expect(await listUmlProcesses()).toEqual([])
+  expect(await waitForNoUmlProcesses()).toEqual([])
 })
+
+/** A PATH directory with every program of /usr/bin but `tool`; remove it after. */
+async function pathWithout(tool: string): Promise<string> {
+  const bin = await mkdtemp(join(tmpdir(), 'vitest-uml-path-'))
+  for (const name of await readdir('/usr/bin')) {
+    if (name !== tool) await symlink(join('/usr/bin', name), join(bin, name))
+  }
+  return bin
+}
 
 describe('vitest-uml run', () => {
   it('runs a command as root in a guest and exits with its status', async () => {
@@ -37,6 +49,20 @@ describe('vitest-uml run', () => {
     ])
     expect(result.exitCode).toBe(0)
     expect(result.stdout.split('\n')).toEqual(['hi there', '/etc', expect.stringMatching(/^6\.12\./), 'trixie'])
+  })
+
+  it('says a --cwd that is not shared is missing in the guest, and how to share it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'vitest-uml-cwd-'))
+    try {
+      const result = await runCli(['run', '--cwd', dir, '--', 'sh', '-c', 'pwd'])
+      expect(result.exitCode).not.toBe(0)
+      expect(result.stderr).toContain(
+        `Could not start "sh" in the guest: its working directory ${dir} does not exist in the guest. Host directories are in a guest only when shared: add --share ${dir}.`,
+      )
+      expect(result.stderr).not.toContain('ENOENT')
+    } finally {
+      await rm(dir, { recursive: true })
+    }
   })
 
   it('shares host directories whose paths have spaces, commas and non-ASCII characters', async () => {
@@ -71,6 +97,46 @@ describe('vitest-uml run', () => {
     const unknownImage = await runCli(['run', '--image', 'debian-potato', '--', 'true'])
     expect(unknownImage.exitCode).toBe(1)
     expect(unknownImage.stderr).toContain('UML_IMAGE_UNKNOWN')
+  })
+
+  it('takes --network and --forward: names outside resolve, and a host port answers at host.vitest-uml.internal', async () => {
+    const server = createServer((_req, res) => res.end('served by the host'))
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    try {
+      const port = (server.address() as AddressInfo).port
+      const fetchHost = `fetch('http://host.vitest-uml.internal:8080/').then((r) => r.text()).then(console.log)`
+      const script = `node -e "${fetchHost}" && getent hosts ${new URL(debianMirror()).hostname} >/dev/null && echo resolved`
+      const result = await runCli(['run', '--network', '--forward', `8080:${port}`, '--', 'sh', '-c', script])
+      expect(result.stderr).toBe('')
+      expect(result.stdout).toBe('served by the host\nresolved')
+      expect(result.exitCode).toBe(0)
+    } finally {
+      server.close()
+    }
+  })
+
+  it('fails --network with UML_NETWORK_UNAVAILABLE naming the package when slirp4netns is missing, before booting', async () => {
+    const bin = await pathWithout('slirp4netns')
+    try {
+      const cli = runCli(['run', '--network', '--', 'true'], { env: { PATH: bin } })
+      const result = await cli
+      expect(result.exitCode).toBe(1)
+      expect(result.stderr).toContain(
+        "vitest-uml: The guest's network cannot start: slirp4netns is not installed. Install it with: apt-get install slirp4netns (or leave the network option off).\n[UML_NETWORK_UNAVAILABLE]",
+      )
+      // Nothing of the helper's is left in the cache (other runs' guests may have theirs there).
+      const left = await readdir(join(getCacheDir(), 'net')).catch(() => [])
+      expect(left.filter((entry) => entry.startsWith(`.guest.tmp-${cli.pid}-`))).toEqual([])
+      const doctor = await runCli(['doctor'], { env: { PATH: bin } })
+      expect(doctor.stdout).toMatch(/^FAIL {2}slirp4netns: not found\n {6}fix: apt-get install slirp4netns$/m)
+      expect(doctor.stdout).toMatch(
+        /^FAIL {2}network helper \(for the network option\): slirp4netns is not installed\n {6}fix: apt-get install slirp4netns \(or leave the network option off\)$/m,
+      )
+      expect(doctor.stdout).toContain('2 problem(s) found.')
+      expect(doctor.exitCode).toBe(1)
+    } finally {
+      await rm(bin, { recursive: true, force: true })
+    }
   })
 
   it('stops its guest when interrupted with SIGINT', async () => {
@@ -160,11 +226,12 @@ describe('vitest-uml shell', () => {
 })
 
 describe('vitest-uml kernels, images and doctor', () => {
-  it('lists the pinned kernels as cached', async () => {
+  it('lists the pinned kernels and the built-in recipe as cached', async () => {
     const result = await runCli(['kernels', 'list'])
     expect(result.exitCode).toBe(0)
-    for (const name of ['5.10', '6.1', '6.12', '7.2 (default)']) expect(result.stdout).toContain(name)
-    expect(result.stdout.match(/\byes \(/g)).toHaveLength(4)
+    for (const name of ['5.10 ', '6.1 ', '6.12 ', '7.2 (default) ', 'custom-7.2 ']) {
+      expect(result.stdout.split('\n').find((line) => line.startsWith(name))).toMatch(/ yes \(/)
+    }
   })
 
   it('lists the four recipe images as built', async () => {
@@ -175,10 +242,29 @@ describe('vitest-uml kernels, images and doctor', () => {
     }
   })
 
-  it('doctor finds this host ready', async () => {
+  it('doctor finds this host ready, kernel builds included', async () => {
     const result = await runCli(['doctor'])
+    expect(result.stdout).toMatch(/^ok +user namespaces: /m)
     expect(result.stdout).toContain('This host can run vitest-uml guests.')
+    expect(result.stdout).toMatch(/^ok {4}kernel builds/m)
     expect(result.exitCode).toBe(0)
+  })
+
+  it('doctor warns, with the apt-get line, when kernel builds lack tools, and still passes', async () => {
+    // A PATH with everything but flex and bison.
+    const bin = await mkdtemp(join(tmpdir(), 'vitest-uml-path-'))
+    try {
+      for (const tool of [...Object.keys(HOST_TOOLS), 'gcc', 'make', 'bc', 'gzip', 'xz', 'sh', 'ldd']) {
+        const found = await findHostTool(tool as HostTool)
+        if (found) await symlink(found, join(bin, tool))
+      }
+      const result = await runCli(['doctor'], { env: { PATH: bin } })
+      expect(result.stdout).toMatch(/^warn {2}kernel builds .*: missing flex, bison$/m)
+      expect(result.stdout).toContain('fix: apt-get install flex bison')
+      expect(result.exitCode).toBe(0)
+    } finally {
+      await rm(bin, { recursive: true, force: true })
+    }
   })
 
   it('prints usage for an unknown command', async () => {

@@ -15,7 +15,12 @@ export async function guestOptions(options: TestGuestOptions = {}): Promise<Gues
   const kernel = await resolveKernel(kernelName, { cacheDir })
   const image = await resolveImage(imageName, { cacheDir })
   return {
-    kernel: { name: kernel.name, dir: kernel.dir, supportsSeccomp: kernel.supportsSeccomp },
+    kernel: {
+      name: kernel.name,
+      dir: kernel.dir,
+      supportsSeccomp: kernel.supportsSeccomp,
+      supportsTimeTravel: kernel.supportsTimeTravel,
+    },
     imagePath: image.path,
     cacheDir,
     ...rest,

@@ -3,7 +3,11 @@ import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-const FIXTURES_DIR = fileURLToPath(new URL('../.fixtures/', import.meta.url))
+/** The e2e package (test/), whose node_modules have the Vitest of this repository (4.1). */
+const TEST_PACKAGE = fileURLToPath(new URL('..', import.meta.url))
+
+/** A workspace package whose node_modules have Vitest 4.0 and vitest-pool-uml installed against it. */
+export const VITEST_4_0_PACKAGE = join(TEST_PACKAGE, 'vitest-4.0')
 
 export interface FixtureProject {
   root: string
@@ -11,11 +15,16 @@ export interface FixtureProject {
 }
 
 /**
- * Writes a small Vitest project under test/.fixtures (inside the workspace, so `vitest` and
- * `vitest-pool-uml` resolve as in a real project) from a map of relative paths to contents.
+ * Writes a small Vitest project under `.fixtures` of a workspace package (test/, or
+ * `VITEST_4_0_PACKAGE`), so `vitest` and `vitest-pool-uml` resolve from that package's
+ * dependencies as in a real project, from a map of relative paths to contents.
  */
-export async function createFixtureProject(name: string, files: Record<string, string>): Promise<FixtureProject> {
-  const root = join(FIXTURES_DIR, `${name}-${randomBytes(4).toString('hex')}`)
+export async function createFixtureProject(
+  name: string,
+  files: Record<string, string>,
+  options: { packageDir?: string } = {},
+): Promise<FixtureProject> {
+  const root = join(options.packageDir ?? TEST_PACKAGE, '.fixtures', `${name}-${randomBytes(4).toString('hex')}`)
   for (const [path, content] of Object.entries(files)) {
     await mkdir(dirname(join(root, path)), { recursive: true })
     await writeFile(join(root, path), content)

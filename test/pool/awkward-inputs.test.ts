@@ -3,7 +3,7 @@ import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createFixtureProject, umlConfig } from '../helpers/fixture-project.js'
-import { runVitest } from '../helpers/run-vitest.js'
+import { fileResults, runVitest } from '../helpers/run-vitest.js'
 import { useScratchDir } from '../helpers/scratch-dir.js'
 import { seedCache } from '../helpers/seed-cache.js'
 import { waitForNoUmlProcesses } from '../helpers/uml-processes.js'
@@ -35,7 +35,8 @@ it('sees its own file in the guest, and snapshots', () => {
     try {
       const run = await runVitest(fixture.root, ['run', '--pool=uml'])
       expect(run.exitCode, run.output).toBe(0)
-      expect(run.output).toContain('✓ test/größe und maße.test.ts')
+      expect(fileResults(run, fixture.root)['test/größe und maße.test.ts']?.status).toBe('passed')
+      expect(run.report?.snapshot.added).toBe(1)
       const snapshot = await readFile(join(fixture.root, 'test/__snapshots__/größe und maße.test.ts.snap'), 'utf8')
       expect(snapshot).toContain('"größe": "groß"')
     } finally {

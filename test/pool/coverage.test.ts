@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { afterEach, expect, it } from 'vitest'
 import { createFixtureProject, umlConfig } from '../helpers/fixture-project.js'
 import { runVitest } from '../helpers/run-vitest.js'
-import { listUmlProcesses } from '../helpers/uml-processes.js'
+import { waitForNoUmlProcesses } from '../helpers/uml-processes.js'
 
 /** V8 coverage of src/, as a JSON summary in `dir`. */
 function coverageArgs(dir: string): string[] {
@@ -17,7 +17,7 @@ function coverageArgs(dir: string): string[] {
 }
 
 afterEach(async () => {
-  expect(await listUmlProcesses()).toEqual([])
+  expect(await waitForNoUmlProcesses()).toEqual([])
 })
 
 it('collects V8 coverage in the guest with the same numbers as --pool=forks', async () => {

@@ -3,7 +3,7 @@ import { mkdtemp, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createFixtureProject, umlConfig } from '../helpers/fixture-project.js'
-import { runVitest, startVitest } from '../helpers/run-vitest.js'
+import { fileResults, runVitest, startVitest } from '../helpers/run-vitest.js'
 import { useScratchDir } from '../helpers/scratch-dir.js'
 import { seedCache } from '../helpers/seed-cache.js'
 import { listUmlProcesses, waitForNoUmlProcesses } from '../helpers/uml-processes.js'
@@ -74,17 +74,35 @@ it('has its worker killed by another guest process', () => {
       await waitFor('a-killed.test.ts to start', () => existsSync(join(signals, 'ready')))
       expect(await killRunGuests()).toBeGreaterThan(0)
       const run = await vitest.result
-      expect(run.exitCode).toBe(1)
-      expect(run.output).toMatch(/Test Files\s+3 failed \| 1 passed \(4\)/)
-      expect(run.output).toContain("[UML_GUEST_KILLED] The guest's UML process (kernel 7.2) was killed with SIGKILL")
-      expect(run.output).toContain(
-        '[UML_GUEST_DISK_FULL] The guest (kernel 7.2) wrote more than its disk limit (128 MiB',
-      )
-      expect(run.output).toContain('critical space allocation error, dev ubda')
-      expect(run.output).toContain(
-        '[UML_WORKER_EXITED] The test worker in the guest exited unexpectedly (signal SIGKILL)',
-      )
-      expect(run.output).toMatch(/✓ test\/c-fine\.test\.ts/)
+      expect(run.exitCode, run.output).toBe(1)
+      // Each file failed with its own guest's cause; the one in between passed.
+      const files = fileResults(run, fixture.root)
+      expect(Object.keys(files).sort()).toEqual([
+        'test/a-killed.test.ts',
+        'test/b-fills-disk.test.ts',
+        'test/c-fine.test.ts',
+        'test/d-worker-killed.test.ts',
+      ])
+      expect(files['test/a-killed.test.ts']).toMatchObject({
+        status: 'failed',
+        message: expect.stringContaining(
+          "[UML_GUEST_KILLED] The guest's UML process (kernel 7.2) was killed with SIGKILL",
+        ),
+      })
+      expect(files['test/b-fills-disk.test.ts']).toMatchObject({
+        status: 'failed',
+        message: expect.stringContaining(
+          '[UML_GUEST_DISK_FULL] The guest (kernel 7.2) wrote more than its disk limit (128 MiB',
+        ),
+      })
+      expect(files['test/b-fills-disk.test.ts']?.message).toContain('critical space allocation error, dev ubda')
+      expect(files['test/c-fine.test.ts']?.status).toBe('passed')
+      expect(files['test/d-worker-killed.test.ts']).toMatchObject({
+        status: 'failed',
+        message: expect.stringContaining(
+          '[UML_WORKER_EXITED] The test worker in the guest exited unexpectedly (signal SIGKILL)',
+        ),
+      })
     } finally {
       await fixture.remove()
     }

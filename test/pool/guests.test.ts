@@ -3,41 +3,99 @@ import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createFixtureProject, umlConfig } from '../helpers/fixture-project.js'
-import { runVitest } from '../helpers/run-vitest.js'
-import { listUmlProcesses } from '../helpers/uml-processes.js'
+import { fileResults, runVitest } from '../helpers/run-vitest.js'
+import { waitForNoUmlProcesses } from '../helpers/uml-processes.js'
 
 afterEach(async () => {
-  expect(await listUmlProcesses()).toEqual([])
+  expect(await waitForNoUmlProcesses()).toEqual([])
 })
 
-/** Each file leaves a marker as root and reports how many markers it can see. */
-const markerFile = (name: string) => `import { readdirSync, writeFileSync } from 'node:fs'
+/**
+ * Each file first reports the traces of other files it can see, then leaves its own as root: a
+ * file in /etc, a user, a process, a mount, a file in /tmp and one in the project, a hostname. It
+ * also reports its kernel's boot id, to tell whether files shared a kernel.
+ */
+const tracesFile = (name: string) => `import { execSync, spawn } from 'node:child_process'
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { hostname } from 'node:os'
 import { it } from 'vitest'
 
-it('leaves a marker', () => {
-  writeFileSync('/etc/vitest-uml-marker-${name}', 'x')
-  const seen = readdirSync('/etc').filter((entry) => entry.startsWith('vitest-uml-marker-'))
-  console.log('markers seen: ' + seen.length)
+const sh = (command: string) => execSync(command, { encoding: 'utf8' })
+
+it('sees no trace of another file, then leaves its own', () => {
+  const seen: string[] = []
+  if (readdirSync('/etc').some((entry) => entry.startsWith('trace-'))) seen.push('disk')
+  if (/^trace/m.test(readFileSync('/etc/passwd', 'utf8'))) seen.push('user')
+  const commands = readdirSync('/proc').filter((pid) => /^\\d+$/.test(pid)).map((pid) => {
+    try { return readFileSync('/proc/' + pid + '/cmdline', 'utf8') } catch { return '' }
+  })
+  if (commands.some((command) => command.startsWith('sleep\\u0000100'))) seen.push('process')
+  if (readFileSync('/proc/mounts', 'utf8').includes('trace-')) seen.push('mount')
+  if (readdirSync('/tmp').some((entry) => entry.startsWith('trace-'))) seen.push('tmp')
+  if (readdirSync('.').some((entry) => entry.startsWith('trace-'))) seen.push('project')
+  if (hostname().startsWith('trace-')) seen.push('hostname')
+  const bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim()
+  console.log('traces seen: ' + JSON.stringify(seen) + ' boot ' + bootId)
+
+  writeFileSync('/etc/trace-${name}', 'x')
+  sh('useradd trace${name}')
+  spawn('sleep', ['100${name.charCodeAt(0)}'], { detached: true, stdio: 'ignore' }).unref()
+  sh('mkdir -p /mnt/${name} && mount -t tmpfs trace-${name} /mnt/${name}')
+  writeFileSync('/tmp/trace-${name}', 'x')
+  writeFileSync('trace-${name}', 'x')
+  writeFileSync('/proc/sys/kernel/hostname', 'trace-${name}')
+  if (!existsSync('/etc/trace-${name}')) throw new Error('no trace left')
 })
 `
 
+/** What each file of a run saw of the others, and how many kernels the run's files had. */
+function tracesOf(output: string): { seen: string[][]; kernels: number } {
+  const lines = [...output.matchAll(/traces seen: (\[.*?\]) boot (\S+)/g)]
+  return {
+    seen: lines.map((line) => JSON.parse(line[1] as string) as string[]).sort((a, b) => a.length - b.length),
+    kernels: new Set(lines.map((line) => line[2])).size,
+  }
+}
+
 describe('guests under the pool', () => {
-  it('gives every file a pristine disk by default, and shares one guest with isolate: false', async () => {
+  it.each([
+    // One warm guest: each file's session follows the last one's in the same kernel.
+    ['a session of a booted guest per file (the default)', { warmGuests: 1 }, 1],
+    ['a fresh kernel per file', { warmGuests: 1, freshKernel: true }, 3],
+  ])('gives every file a pristine system: %s', async (_, options, kernels) => {
     const fixture = await createFixtureProject('isolation', {
-      'vitest.config.ts': umlConfig({}, { maxWorkers: 1 }),
-      'test/a.test.ts': markerFile('a'),
-      'test/b.test.ts': markerFile('b'),
-      'test/c.test.ts': markerFile('c'),
+      'vitest.config.ts': umlConfig(options, { maxWorkers: 1 }),
+      'test/a.test.ts': tracesFile('a'),
+      'test/b.test.ts': tracesFile('b'),
+      'test/c.test.ts': tracesFile('c'),
     })
     try {
       const isolated = await runVitest(fixture.root, ['run', '--pool=uml'])
-      expect(isolated.exitCode).toBe(0)
-      expect(isolated.output.match(/markers seen: 1/g)).toHaveLength(3)
+      expect(isolated.exitCode, isolated.output).toBe(0)
+      expect(isolated.report?.numPassedTests).toBe(3)
+      expect(tracesOf(isolated.output)).toEqual({ seen: [[], [], []], kernels })
+      // Root in the guests wrote under /etc; the host's /etc and the project are untouched.
+      for (const name of ['a', 'b', 'c']) {
+        expect(existsSync(`/etc/trace-${name}`)).toBe(false)
+        expect(existsSync(join(fixture.root, `trace-${name}`))).toBe(false)
+      }
+    } finally {
+      await fixture.remove()
+    }
+  })
+
+  it('shares one guest, and every trace, between the files of a run with isolate: false', async () => {
+    const fixture = await createFixtureProject('shared', {
+      'vitest.config.ts': umlConfig({}, { maxWorkers: 1 }),
+      'test/a.test.ts': tracesFile('a'),
+      'test/b.test.ts': tracesFile('b'),
+    })
+    try {
       const shared = await runVitest(fixture.root, ['run', '--pool=uml', '--no-isolate'])
-      expect(shared.exitCode).toBe(0)
-      for (const count of [1, 2, 3]) expect(shared.output).toContain(`markers seen: ${count}`)
-      // Root in the guests wrote under /etc; the host's /etc is untouched.
-      for (const name of ['a', 'b', 'c']) expect(existsSync(`/etc/vitest-uml-marker-${name}`)).toBe(false)
+      expect(shared.exitCode, shared.output).toBe(0)
+      // The checks can fail: the second file sees everything the first left.
+      const all = ['disk', 'user', 'process', 'mount', 'tmp', 'project', 'hostname']
+      expect(tracesOf(shared.output)).toEqual({ seen: [[], all], kernels: 1 })
     } finally {
       await fixture.remove()
     }
@@ -60,21 +118,24 @@ it('matches an inline snapshot', () => {
     })
     try {
       const first = await runVitest(fixture.root, ['run', '--pool=uml'])
-      expect(first.exitCode).toBe(0)
-      expect(first.output).toMatch(/Snapshots\s+2 written/)
+      expect(first.exitCode, first.output).toBe(0)
+      expect(first.report?.snapshot).toMatchObject({ added: 2, matched: 0 })
       const snapFile = join(fixture.root, 'test/__snapshots__/snap.test.ts.snap')
       expect(await readFile(snapFile, 'utf8')).toContain('"kernel": "7.2"')
       expect(await readFile(join(fixture.root, 'test/snap.test.ts'), 'utf8')).toContain('toMatchInlineSnapshot(`0`)')
 
       const second = await runVitest(fixture.root, ['run', '--pool=uml'])
-      expect(second.exitCode).toBe(0)
-      expect(second.output).not.toContain('written')
+      expect(second.exitCode, second.output).toBe(0)
+      expect(second.report?.snapshot).toMatchObject({ added: 0, matched: 2 })
 
       // The guest reads the snapshot the host holds now, not a stale copy.
       await writeFile(snapFile, (await readFile(snapFile, 'utf8')).replace('"7.2"', '"9.9"'))
       const mismatch = await runVitest(fixture.root, ['run', '--pool=uml'])
       expect(mismatch.exitCode).toBe(1)
-      expect(mismatch.output).toContain('Snapshot `matches a file snapshot 1` mismatched')
+      expect(mismatch.report?.snapshot).toMatchObject({ unmatched: 1, matched: 1 })
+      const [fileSnapshot] = fileResults(mismatch, fixture.root)['test/snap.test.ts']?.assertionResults ?? []
+      expect(fileSnapshot).toMatchObject({ title: 'matches a file snapshot', status: 'failed' })
+      expect(fileSnapshot?.failureMessages.join('\n')).toContain('Snapshot `matches a file snapshot 1` mismatched')
     } finally {
       await fixture.remove()
     }
@@ -102,23 +163,31 @@ it('crashes its kernel', () => {
     })
     try {
       const run = await runVitest(fixture.root, ['run', '--pool=uml', ...flags])
-      expect(run.exitCode).toBe(1)
-      expect(run.output).toMatch(/Test Files\s+1 failed \| 2 passed \(3\)/)
-      expect(run.output).toContain('UML_GUEST_PANIC')
-      expect(run.output).toContain('Kernel panic - not syncing: sysrq triggered crash')
-      expect(run.output).toContain('test/panic.test.ts')
-      expect(run.output).toMatch(/✓ test\/fine\.test\.ts/)
-      expect(run.output).toMatch(/✓ test\/also-fine\.test\.ts/)
+      expect(run.exitCode, run.output).toBe(1)
+      const files = fileResults(run, fixture.root)
+      expect(files['test/panic.test.ts']?.status).toBe('failed')
+      expect(files['test/panic.test.ts']?.message).toContain('[UML_GUEST_PANIC]')
+      expect(files['test/panic.test.ts']?.message).toContain('Kernel panic - not syncing: sysrq triggered crash')
+      expect(files['test/fine.test.ts']?.status).toBe('passed')
+      expect(files['test/also-fine.test.ts']?.status).toBe('passed')
     } finally {
       await fixture.remove()
     }
   })
 
-  it('fails a file that hangs past fileTimeout, or runs its guest out of memory, and runs the rest', async () => {
+  it("fails a file silent past fileTimeout's default, or out of memory, and runs the rest, a slow quiet test too", async () => {
     const fixture = await createFixtureProject('hang-oom', {
-      'vitest.config.ts': umlConfig({ fileTimeout: 8000, memory: 256 }, { maxWorkers: 2 }),
+      'vitest.config.ts': umlConfig({ memory: 256 }, { maxWorkers: 2 }),
       'test/fine.test.ts': `import { expect, it } from 'vitest'
 it('passes', () => expect(1).toBe(1))
+`,
+      // Silent for longer than the default's 60 s, within what its own timeout allows.
+      'test/slow.test.ts': `import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
+import { it } from 'vitest'
+it('waits quietly for a child process', async () => {
+  await promisify(execFile)('sleep', ['65'])
+}, 70_000)
 `,
       'test/hang.test.ts': `import { it } from 'vitest'
 it('never yields', () => {
@@ -134,11 +203,23 @@ it('allocates without end', () => {
     })
     try {
       const run = await runVitest(fixture.root, ['run', '--pool=uml'])
-      expect(run.exitCode).toBe(1)
-      expect(run.output).toMatch(/Test Files\s+2 failed \| 1 passed \(3\)/)
-      expect(run.output).toContain('[UML_GUEST_HUNG] A test file ran longer than fileTimeout (8000 ms)')
-      expect(run.output).toContain('[UML_GUEST_OUT_OF_MEMORY] The guest ran out of memory')
-      expect(run.output).toMatch(/Out of memory|oom-kill/)
+      expect(run.exitCode, run.output).toBe(1)
+      const files = fileResults(run, fixture.root)
+      expect(files['test/fine.test.ts']?.status).toBe('passed')
+      expect(files['test/slow.test.ts']?.status).toBe('passed')
+      // Vitest's defaults: testTimeout 5 s, hookTimeout 10 s, so 6 x 10 s of silence.
+      expect(files['test/hang.test.ts']).toMatchObject({
+        status: 'failed',
+        message: expect.stringContaining(
+          "[UML_GUEST_HUNG] A test file's worker sent and printed nothing for 60000 ms (fileTimeout's default",
+        ),
+      })
+      expect(files['test/oom.test.ts']).toMatchObject({
+        status: 'failed',
+        message: expect.stringContaining('[UML_GUEST_OUT_OF_MEMORY] The guest ran out of memory'),
+      })
+      // The guest kernel's own words, from the console tail.
+      expect(files['test/oom.test.ts']?.message).toMatch(/Out of memory|oom-kill/)
     } finally {
       await fixture.remove()
     }
@@ -146,7 +227,8 @@ it('allocates without end', () => {
 
   it('tells a test what changed on the guest disk since boot', async () => {
     const fixture = await createFixtureProject('disk-changes', {
-      'vitest.config.ts': umlConfig(),
+      // Comparing the whole disk takes seconds on a busy machine.
+      'vitest.config.ts': umlConfig({}, { testTimeout: 60_000 }),
       'test/install.test.ts': `import { execSync } from 'node:child_process'
 import { expect, it } from 'vitest'
 import { diskChanges } from 'vitest-pool-uml/disk'

@@ -2,8 +2,8 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createFixtureProject, type FixtureProject, umlConfig } from '../helpers/fixture-project.js'
-import { runVitest } from '../helpers/run-vitest.js'
-import { listUmlProcesses } from '../helpers/uml-processes.js'
+import { fileResults, runVitest } from '../helpers/run-vitest.js'
+import { waitForNoUmlProcesses } from '../helpers/uml-processes.js'
 
 const FILES = {
   'vitest.config.ts': umlConfig({ image: 'debian-bookworm' }),
@@ -63,7 +63,7 @@ it('logs from the guest', () => {
 }
 
 afterEach(async () => {
-  expect(await listUmlProcesses()).toEqual([])
+  expect(await waitForNoUmlProcesses()).toEqual([])
 })
 
 describe('vitest --pool=uml reports as any pool does', () => {
@@ -77,9 +77,18 @@ describe('vitest --pool=uml reports as any pool does', () => {
 
   it('shows counts, the failing source line and console output attributed to its test', async () => {
     const run = await runVitest(fixture.root, ['run', '--pool=uml'])
-    expect(run.exitCode).toBe(1)
-    expect(run.output).toMatch(/Test Files\s+1 failed \| 2 passed \(3\)/)
-    expect(run.output).toMatch(/Tests\s+1 failed \| 4 passed \| 1 skipped \(6\)/)
+    expect(run.exitCode, run.output).toBe(1)
+    expect(run.report).toMatchObject({ numTotalTests: 6, numPassedTests: 4, numFailedTests: 1, numPendingTests: 1 })
+    const files = fileResults(run, fixture.root)
+    expect(Object.fromEntries(Object.entries(files).map(([path, file]) => [path, file.status]))).toEqual({
+      'test/console.test.ts': 'passed',
+      'test/failing.test.ts': 'failed',
+      'test/passing.test.ts': 'passed',
+    })
+    expect(files['test/failing.test.ts']?.assertionResults[0]?.failureMessages[0]).toContain(
+      'AssertionError: expected 41 to be 42',
+    )
+    // What the default reporter shows of a failure and of console output, as with any pool.
     expect(run.output).toContain('AssertionError: expected 41 to be 42')
     expect(run.output).toContain('test/failing.test.ts:5:18')
     expect(run.output).toContain('expect(answer).toBe(42)')
@@ -106,14 +115,18 @@ describe('vitest --pool=uml reports as any pool does', () => {
 
   it('filters with -t, stops early with --bail, and lists tests without running them', async () => {
     const filtered = await runVitest(fixture.root, ['run', '--pool=uml', '-t', 'fakes timers'])
-    expect(filtered.exitCode).toBe(0)
-    expect(filtered.output).toMatch(/Tests\s+1 passed \| \d+ skipped/)
+    expect(filtered.exitCode, filtered.output).toBe(0)
+    const ran = filtered.report?.testResults.flatMap((file) =>
+      file.assertionResults.filter((t) => t.status !== 'skipped'),
+    )
+    expect(ran?.map((test) => [test.title, test.status])).toEqual([['fakes timers', 'passed']])
     const list = await runVitest(fixture.root, ['list', '--pool=uml'])
     expect(list.exitCode).toBe(0)
     expect(list.output).toContain('test/passing.test.ts > math > fakes timers')
     expect(list.output).toContain('test/failing.test.ts > fails with a source location')
     const bail = await runVitest(fixture.root, ['run', '--pool=uml', '--bail=1', 'failing', 'passing'])
     expect(bail.exitCode).toBe(1)
+    expect(bail.report?.numFailedTests).toBe(1)
     expect(bail.output).toContain('expected 41 to be 42')
   })
 })

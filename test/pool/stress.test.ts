@@ -1,12 +1,12 @@
 import { fileURLToPath } from 'node:url'
 import { execa } from 'execa'
 import { afterEach, expect, it } from 'vitest'
-import { listUmlProcesses } from '../helpers/uml-processes.js'
+import { waitForNoUmlProcesses } from '../helpers/uml-processes.js'
 
 const STRESS_SCRIPT = fileURLToPath(new URL('../../bench/dist/stress.js', import.meta.url))
 
 afterEach(async () => {
-  expect(await listUmlProcesses()).toEqual([])
+  expect(await waitForNoUmlProcesses()).toEqual([])
 })
 
 it('gives every file of a stress run a result while 5% of them panic or hang (pnpm stress, small)', async () => {

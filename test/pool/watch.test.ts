@@ -4,11 +4,11 @@ import { setTimeout as delay } from 'node:timers/promises'
 import { execa } from 'execa'
 import { afterEach, expect, it } from 'vitest'
 import { createFixtureProject, umlConfig } from '../helpers/fixture-project.js'
-import { VITEST_BIN } from '../helpers/run-vitest.js'
-import { listUmlProcesses, waitForNoUmlProcesses } from '../helpers/uml-processes.js'
+import { vitestBin } from '../helpers/run-vitest.js'
+import { waitForNoUmlProcesses } from '../helpers/uml-processes.js'
 
 afterEach(async () => {
-  expect(await listUmlProcesses()).toEqual([])
+  expect(await waitForNoUmlProcesses()).toEqual([])
 })
 
 async function waitFor(read: () => string, pattern: RegExp, timeoutMs = 60_000): Promise<void> {
@@ -30,7 +30,7 @@ it('checks the value', () => {
     'vitest.config.ts': umlConfig(),
     'test/value.test.ts': testFile(1),
   })
-  const vitest = execa(process.execPath, [VITEST_BIN, 'watch', '--pool=uml'], {
+  const vitest = execa(process.execPath, [vitestBin(fixture.root), 'watch', '--pool=uml'], {
     cwd: fixture.root,
     reject: false,
     all: true,

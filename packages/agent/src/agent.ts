@@ -1,5 +1,5 @@
 import { release } from 'node:os'
-import { GUEST_CHANNEL_DEVICE, type HostMessage } from '@vitest-uml/protocol'
+import { type AgentMessage, GUEST_CHANNEL_DEVICE, type HostMessage } from '@vitest-uml/protocol'
 import { openAgentChannel } from './channel.js'
 import { mountShares } from './mount-shares.js'
 import { readOsRelease } from './os-release.js'
@@ -25,10 +25,20 @@ function main(): void {
         return
       case 'exec':
       case 'fork': {
-        const started = startProcess(message, (reply) => {
+        const reply = (reply: AgentMessage) => {
           if (reply.t === 'exit') running.delete(reply.id)
           channel.send(reply)
-        })
+        }
+        if (message.t === 'exec' && message.inSessionOf !== undefined) {
+          const root = running.get(message.inSessionOf)?.root
+          if (!root) {
+            reply({ t: 'exit', id: message.id, code: null, signal: null, error: 'its session has ended' })
+            return
+          }
+          running.set(message.id, startProcess(message, reply, root))
+          return
+        }
+        const started = startProcess(message, reply)
         running.set(message.id, started)
         return
       }

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process'
-import { openSync } from 'node:fs'
+import { openSync, readFileSync } from 'node:fs'
 import { ReadStream, WriteStream } from 'node:tty'
-import { type AgentMessage, encodeFrame, FrameDecoder, type HostMessage } from '@vitest-uml/protocol'
+import { type AgentMessage, encodeFrame, FrameDecoder, GUEST_SPOOL_DIR, type HostMessage } from '@vitest-uml/protocol'
 
 export interface AgentChannel {
   send(message: AgentMessage): void
@@ -12,7 +12,8 @@ export interface AgentChannel {
 /**
  * Opens the guest's private serial line to the host in raw mode (no echo, no line editing, no
  * byte translation) and speaks frames over it. Every chunk read is acknowledged, which is the
- * host's cue to send more (see HOST_TO_GUEST_WINDOW_BYTES).
+ * host's cue to send more (see HOST_TO_GUEST_WINDOW_BYTES). Large frames from the host arrive as
+ * `spooled` announcements: the frame itself is read from the spool file they name.
  */
 export function openAgentChannel(device: string): AgentChannel {
   // stty rather than setRawMode: libuv's raw mode keeps ONLCR, which turns 0x0a into 0x0d 0x0a.
@@ -21,14 +22,22 @@ export function openAgentChannel(device: string): AgentChannel {
   const input = new ReadStream(openSync(device, 'r'))
   const output = new WriteStream(openSync(device, 'w'))
   const decoder = new FrameDecoder()
+  const spoolDecoder = new FrameDecoder()
   const listeners: Array<(message: HostMessage) => void> = []
   const send = (message: AgentMessage) => {
     output.write(encodeFrame(message))
   }
   input.on('data', (chunk: Buffer) => {
-    send({ t: 'ack', bytes: chunk.length })
-    for (const message of decoder.push(chunk)) {
-      for (const listener of listeners) listener(message as HostMessage)
+    let spooled = 0
+    // Spool files are read before the ack, which lets the host delete them.
+    const messages = (decoder.push(chunk) as HostMessage[]).flatMap((message) => {
+      if (message.t !== 'spooled') return [message]
+      spooled++
+      return spoolDecoder.push(readFileSync(`${GUEST_SPOOL_DIR}/${message.seq}`)) as HostMessage[]
+    })
+    send(spooled > 0 ? { t: 'ack', bytes: chunk.length, spooled } : { t: 'ack', bytes: chunk.length })
+    for (const message of messages) {
+      for (const listener of listeners) listener(message)
     }
   })
   return {

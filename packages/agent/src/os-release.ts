@@ -1,20 +1,12 @@
 import { readFileSync } from 'node:fs'
+import { OS_RELEASE_PATHS, parseOsRelease } from '@vitest-uml/protocol'
 
 /** Fields of os-release(5); empty for a userland that has none (a bare busybox rootfs). */
 export function readOsRelease(): Record<string, string> {
-  for (const path of ['/etc/os-release', '/usr/lib/os-release']) {
-    let text: string
+  for (const path of OS_RELEASE_PATHS) {
     try {
-      text = readFileSync(path, 'utf8')
-    } catch {
-      continue
-    }
-    const fields: Record<string, string> = {}
-    for (const line of text.split('\n')) {
-      const match = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim())
-      if (match) fields[match[1]!] = match[2]!.replace(/^(["'])(.*)\1$/, '$2')
-    }
-    return fields
+      return parseOsRelease(readFileSync(path, 'utf8'))
+    } catch {}
   }
   return {}
 }

@@ -1,11 +1,12 @@
 import { getCacheDir, isUmlError, removeAbandonedEntries } from '@vitest-uml/core'
 import { removeCacheTree } from '@vitest-uml/images'
+import { cacheKeyCommand } from './commands/cache-key.js'
 import { doctorCommand } from './commands/doctor.js'
 import { imagesCommand } from './commands/images.js'
 import { kernelsCommand } from './commands/kernels.js'
 import { runCommand } from './commands/run.js'
 import { shellCommand } from './commands/shell.js'
-import { USAGE } from './usage.js'
+import { usage } from './usage.js'
 
 const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   run: runCommand,
@@ -13,18 +14,19 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   kernels: kernelsCommand,
   images: imagesCommand,
   doctor: doctorCommand,
+  'cache-key': cacheKeyCommand,
 }
 
 /** Runs the CLI and returns its exit status; errors are printed, coded errors with their code. */
 export async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
-    process.stdout.write(`${USAGE}\n`)
+    process.stdout.write(`${await usage()}\n`)
     return command === undefined ? 2 : 0
   }
   const handler = COMMANDS[command]
   if (!handler) {
-    process.stderr.write(`vitest-uml: unknown command ${JSON.stringify(command)}.\n\n${USAGE}\n`)
+    process.stderr.write(`vitest-uml: unknown command ${JSON.stringify(command)}.\n\n${await usage()}\n`)
     return 2
   }
   try {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { readFileSync, readlinkSync } from 'node:fs'
 import { readdir, readFile, rmdir } from 'node:fs/promises'
-import { join } from 'node:path'
+import { basename, dirname, join } from 'node:path'
 import { removeTree } from './remove-tree.js'
 
 /** Cache entries sit at most this deep (images/<name>/<hash>); temporary ones beside them. */
@@ -73,6 +73,24 @@ export async function removeAbandonedEntries(
     )
   }
   return removed
+}
+
+/**
+ * Processes (other than this one) that are building the entry `target` right now: the owners of
+ * its temporary entries that are alive in this pid namespace. A caller can wait for them instead
+ * of building the same entry twice.
+ */
+export async function findLiveBuilders(target: string): Promise<number[]> {
+  const prefix = `.${basename(target)}.tmp-`
+  const names = await readdir(dirname(target)).catch(() => [] as string[])
+  const owners: number[] = []
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue
+    const [, owner, space] = TEMPORARY_ENTRY.exec(name) ?? []
+    const pid = Number(owner)
+    if (space === PID_SPACE && pid !== process.pid && (await isAlive(pid))) owners.push(pid)
+  }
+  return owners
 }
 
 /** Whether a process runs; a zombie (killed, not yet reaped by its parent) does not. */

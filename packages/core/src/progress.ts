@@ -1,12 +1,15 @@
 /** A sink for long-running steps (downloads, image builds). */
 export interface Progress {
-  /** A step starts; `total` in bytes when known. */
-  start(label: string, total?: number): void
-  /** Work done so far in the current step, in bytes (or any unit `start` used). */
+  /** A step starts; `total` in `unit`s (bytes unless told) when known. */
+  start(label: string, total?: number, unit?: ProgressUnit): void
+  /** Work done so far in the current step, in the unit `start` named. */
   update(done: number): void
   /** The current step ended. */
   end(summary?: string): void
 }
+
+/** What a step counts: bytes, or things such as the files a compiler has compiled. */
+export type ProgressUnit = 'bytes' | { one: string; many: string }
 
 export const silentProgress: Progress = { start() {}, update() {}, end() {} }
 
@@ -20,12 +23,14 @@ export function createStreamProgress(stream: NodeJS.WriteStream = process.stderr
   const live = stream.isTTY === true && !process.env.CI
   let label = ''
   let total: number | undefined
+  let unit: ProgressUnit = 'bytes'
   let startedAt = 0
   let lastDraw = 0
   return {
-    start(nextLabel, nextTotal) {
+    start(nextLabel, nextTotal, nextUnit = 'bytes') {
       label = nextLabel
       total = nextTotal
+      unit = nextUnit
       startedAt = Date.now()
       lastDraw = 0
       if (!live) stream.write(`${label}...\n`)
@@ -35,7 +40,9 @@ export function createStreamProgress(stream: NodeJS.WriteStream = process.stderr
       const now = Date.now()
       if (now - lastDraw < REDRAW_INTERVAL_MS) return
       lastDraw = now
-      const amount = total ? `${formatBytes(done)} / ${formatBytes(total)}` : formatBytes(done)
+      const format = (count: number) =>
+        unit === 'bytes' ? formatBytes(count) : `${count} ${count === 1 ? unit.one : unit.many}`
+      const amount = total ? `${format(done)} / ${format(total)}` : format(done)
       stream.write(`\r\x1b[2K${label}: ${amount}`)
     },
     end(summary) {

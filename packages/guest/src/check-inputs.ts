@@ -1,6 +1,6 @@
 import { open, stat } from 'node:fs/promises'
 import { hostMemoryMiB, UmlError } from '@vitest-uml/core'
-import type { ResolvedGuestOptions } from './guest-options.js'
+import { GUEST_DEFAULTS, type ResolvedGuestOptions } from './guest-options.js'
 
 /** ext4's superblock starts 1024 bytes in; its magic number sits 0x38 bytes into it. */
 const SUPERBLOCK_OFFSET = 1024
@@ -11,11 +11,12 @@ const EXT_MAGIC = 0xef53
  * such, before a kernel boots into a confusing panic.
  */
 export async function checkGuestInputs(options: ResolvedGuestOptions): Promise<void> {
+  checkTimeTravel(options.kernel, options.time)
   const hostMiB = hostMemoryMiB()
   if (options.memoryMiB > hostMiB) {
     throw new UmlError(
       'UML_MEMORY_UNAVAILABLE',
-      `The guest asks for ${options.memoryMiB} MiB of memory, more than this host has (${hostMiB} MiB in all). Give it less: \`memory\` in the uml() options, or --memory for the CLI (512 is the default).`,
+      `The guest asks for ${options.memoryMiB} MiB of memory, more than this host has (${hostMiB} MiB in all). Give it less: \`memory\` in the uml() options, or --memory for the CLI (${GUEST_DEFAULTS.memoryMiB} is the default).`,
       { details: { memoryMiB: options.memoryMiB, hostMiB } },
     )
   }
@@ -34,6 +35,16 @@ export async function checkGuestInputs(options: ResolvedGuestOptions): Promise<v
   await checkImage(options.imagePath)
 }
 
+/** `time: 'virtual'` needs a kernel built with time travel: a coded error naming the fix otherwise. */
+export function checkTimeTravel(kernel: ResolvedGuestOptions['kernel'], time: ResolvedGuestOptions['time']): void {
+  if (time !== 'virtual' || kernel.supportsTimeTravel) return
+  throw new UmlError(
+    'UML_KERNEL_NO_TIME_TRAVEL',
+    `Kernel ${kernel.name} was not built with time travel (CONFIG_UML_TIME_TRAVEL_SUPPORT), which \`time: 'virtual'\` needs; none of Debian's kernels is. Use a kernel built by vitest-uml (\`kernel: 'custom-7.2'\` in the uml() options, \`--kernel custom-7.2\` for the CLI), or leave time real.`,
+    { details: { kernel: kernel.name } },
+  )
+}
+
 async function checkImage(path: string): Promise<void> {
   const corrupt = (why: string) =>
     new UmlError(
@@ -47,7 +58,7 @@ async function checkImage(path: string): Promise<void> {
     throw new UmlError(
       'UML_IMAGE_NOT_BUILT',
       `The guest image ${path} cannot be opened: ${(error as Error).message}. Build it with vitest-uml images build <name>.`,
-      { cause: error },
+      { cause: error, details: { imagePath: path } },
     )
   })
   try {

@@ -1,6 +1,7 @@
 import { constants } from 'node:os'
 import { UmlError, type UmlErrorCode } from '@vitest-uml/core'
 import type { ConsoleLog } from './console-log.js'
+import type { MapLimitReached } from './map-limit-watch.js'
 
 /**
  * What the guest kernel logs when a write to its root disk fails with ENOSPC on the host: the
@@ -17,11 +18,23 @@ export interface FailureContext {
   diskMiB: number
   imageWritable: boolean
   exitCode?: number | null
+  /** Set when the guest was stopped because a process reached the host's mapping limit. */
+  mapLimit?: MapLimitReached | undefined
 }
 
 /** The coded error for a guest that died or never came up, with the console as evidence. */
 export function guestFailure(context: FailureContext, what: 'boot-timeout' | 'died', timeoutMs?: number): UmlError {
   const tail = context.console.tail()
+  const evidence = `Kernel command line: ${context.commandLine.join(' ')}\nConsole (last lines):\n${tail || '(empty)'}`
+  const details = { consoleTail: tail, commandLine: context.commandLine, exitCode: context.exitCode }
+  if (context.mapLimit) {
+    const { mappings, limit } = context.mapLimit
+    return new UmlError(
+      'UML_GUEST_MAP_LIMIT',
+      `A program in the guest (kernel ${context.kernel}) needed more host memory mappings than this host allows (vm.max_map_count = ${limit}), so the guest was stopped: UML maps each page of a guest process on its own, and past the limit the process would page-fault for ever. WebAssembly runtimes and large heaps touch that much memory. Raise the limit on the host: \`sudo sysctl -w vm.max_map_count=1048576\`, and keep it in /etc/sysctl.d (scripts/install-host-packages.sh does both).`,
+      { details: { ...details, mappings, limit }, evidence },
+    )
+  }
   const signal = signalName(context.exitCode)
   let code: UmlErrorCode
   let summary: string
@@ -46,13 +59,7 @@ export function guestFailure(context: FailureContext, what: 'boot-timeout' | 'di
     code = 'UML_GUEST_EXITED'
     summary = `The guest (kernel ${context.kernel}) stopped unexpectedly (UML exit status ${context.exitCode ?? 'unknown'}). Run \`vitest-uml doctor\` to check this host.`
   }
-  return new UmlError(
-    code,
-    `${summary}\nKernel command line: ${context.commandLine.join(' ')}\nConsole (last lines):\n${tail || '(empty)'}`,
-    {
-      details: { consoleTail: tail, commandLine: context.commandLine, exitCode: context.exitCode },
-    },
-  )
+  return new UmlError(code, summary, { details, evidence })
 }
 
 /** Signals that something outside sent to stop a process, as opposed to a crash (SIGSEGV, SIGABRT). */

@@ -50,7 +50,7 @@ export async function prepareNodeRuntime(options: NodeRuntimeOptions): Promise<s
       throw new UmlError(
         'UML_NODE_RUNTIME_FAILED',
         `Could not prepare ${nodePath} to run inside guests: patchelf failed. Is it a dynamically linked x86_64 Node binary?`,
-        { cause: error },
+        { cause: error, details: { binary: nodePath } },
       )
     }
   })
@@ -68,7 +68,7 @@ async function listSharedLibraries(binary: string): Promise<SharedLibrary[]> {
     throw new UmlError(
       'UML_NODE_RUNTIME_FAILED',
       `Could not list the libraries of ${binary} with ldd. Install libc-bin, or point vitest-uml at a dynamically linked Node binary.`,
-      { cause: error },
+      { cause: error, details: { binary } },
     )
   })
   const libraries: SharedLibrary[] = []
@@ -82,7 +82,7 @@ async function listSharedLibraries(binary: string): Promise<SharedLibrary[]> {
     throw new UmlError(
       'UML_NODE_RUNTIME_FAILED',
       `${binary} names no x86_64 dynamic loader (${LOADER_NAME}); vitest-uml needs a dynamically linked x86_64 Node binary.`,
-      { details: { ldd: stdout } },
+      { details: { binary, ldd: stdout } },
     )
   }
   return libraries.map((library) => ({ name: basename(library.name), path: library.path }))

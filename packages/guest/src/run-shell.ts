@@ -1,5 +1,5 @@
 import { checkGuestInputs } from './check-inputs.js'
-import { type GuestOptions, guestOptionsSchema } from './guest-options.js'
+import { type GuestOptions, parseGuestOptions } from './guest-options.js'
 import { spawnUml } from './spawn-uml.js'
 
 /**
@@ -8,7 +8,7 @@ import { spawnUml } from './spawn-uml.js'
  * UML puts the terminal in raw mode itself and restores it at exit.
  */
 export async function runShell(input: GuestOptions): Promise<number | null> {
-  const options = guestOptionsSchema.parse(input)
+  const options = parseGuestOptions(input)
   await checkGuestInputs(options)
   const uml = await spawnUml(options, 'shell')
   return uml.exit

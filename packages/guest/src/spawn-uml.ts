@@ -4,6 +4,7 @@ import { constants } from 'node:os'
 import { dirname, join } from 'node:path'
 import {
   buildSandboxArgs,
+  RUNTIME_DIR,
   requireHostTool,
   SANDBOX_AGENT_DIR,
   SANDBOX_IMAGE_PATH,
@@ -12,8 +13,13 @@ import {
   SANDBOX_SHARES_DIR,
   type SandboxMount,
 } from '@vitest-uml/core'
+import { GUEST_SPOOL_DIR } from '@vitest-uml/protocol'
 import type { ResolvedGuestOptions } from './guest-options.js'
+import { hostLoopsPerJiffy } from './host-loops-per-jiffy.js'
 import { buildKernelCommandLine, SANDBOX_DISK_DIR } from './kernel-command-line.js'
+import { SANDBOX_NET_DIR } from './network/guest-network.js'
+import { resolveNetworkPolicy } from './network/network-options.js'
+import { type GuestNetwork, startGuestNetwork } from './network/start-guest-network.js'
 import { prepareNodeRuntime } from './node-runtime.js'
 
 const MIB = 1024 * 1024
@@ -29,6 +35,8 @@ const COW_HEADER_SLACK_MIB = 8
 export interface SpawnedUml {
   process: ChildProcess
   commandLine: string[]
+  /** The guest's network on the host side, when it has one; it ends with the sandbox. */
+  network?: GuestNetwork
   /** Settles with the exit status (128 + n after signal n) when the sandbox has ended. */
   exit: Promise<number | null>
 }
@@ -46,21 +54,41 @@ export function agentDistDir(): string {
  * bubblewrap's arguments for a guest's sandbox: what the UML process (and any code that takes
  * over its place, such as a kernel module the guest loads) can reach on the host, and no more.
  */
-export async function guestSandboxArgs(options: ResolvedGuestOptions): Promise<string[]> {
+/** What a guest's sandbox binds besides its options: the channel's spool and the network's socket directory. */
+export interface SandboxExtras {
+  spoolDir?: string
+  network?: GuestNetwork
+}
+
+export async function guestSandboxArgs(
+  options: ResolvedGuestOptions,
+  { spoolDir, network }: SandboxExtras = {},
+): Promise<string[]> {
   const nodeRuntime = await prepareNodeRuntime({ cacheDir: options.cacheDir })
   const mounts: SandboxMount[] = [
     { source: options.kernel.dir, target: SANDBOX_KERNEL_DIR },
     { source: options.imagePath, target: SANDBOX_IMAGE_PATH, writable: options.imageWritable },
     { source: nodeRuntime, target: SANDBOX_NODE_DIR },
     { source: agentDistDir(), target: SANDBOX_AGENT_DIR },
+    // Inside the runtime directory, which the guest mounts over hostfs: it sees the spool there.
+    ...(spoolDir ? [{ source: spoolDir, target: GUEST_SPOOL_DIR }] : []),
     ...options.shares.map((share, index) => ({
       source: share.hostPath,
       target: sandboxSharePath(index),
       writable: share.writable,
     })),
+    ...(network ? [{ source: network.socketDir, target: SANDBOX_NET_DIR }] : []),
   ]
   return buildSandboxArgs({
+    // The guest mounts the runtime directory; tests running as a user other than root need its Node.
+    openDirs: [RUNTIME_DIR],
     mounts,
+    hidden: options.shares.flatMap((share, index) =>
+      share.hidden.map((hidden) => ({
+        target: join(sandboxSharePath(index), hidden.path),
+        directory: hidden.directory,
+      })),
+    ),
     scratch: [
       { target: '/tmp', sizeBytes: (options.memoryMiB + SCRATCH_SLACK_MIB) * MIB },
       { target: SANDBOX_DISK_DIR, sizeBytes: (options.diskMiB + COW_HEADER_SLACK_MIB) * MIB },
@@ -71,20 +99,45 @@ export async function guestSandboxArgs(options: ResolvedGuestOptions): Promise<s
 /**
  * Starts a UML kernel inside its bubblewrap sandbox. The sandbox sees only the kernel, the image,
  * the guest Node runtime, the agent and the shares; guest memory and the COW disk live on private
- * tmpfs mounts that vanish with it. fd 3 and 4 carry the channel (ssl1), fd 1 the console.
+ * tmpfs mounts that vanish with it. fd 3 and 4 carry the channel (ssl1), fd 1 the console; large
+ * frames to the guest wait in `spoolDir`, bound read-only.
  */
-export async function spawnUml(options: ResolvedGuestOptions, mode: 'agent' | 'shell'): Promise<SpawnedUml> {
+export async function spawnUml(
+  options: ResolvedGuestOptions,
+  mode: 'agent' | 'shell',
+  spoolDir?: string,
+): Promise<SpawnedUml> {
   const bwrap = await requireHostTool('bwrap', 'to confine each guest on the host')
+  const policy = resolveNetworkPolicy(options.network)
+  const network = policy ? await startGuestNetwork(policy, options.cacheDir) : undefined
+  try {
+    return await spawnSandboxed(bwrap, options, mode, { spoolDir, network })
+  } catch (error) {
+    await network?.dispose()
+    throw error
+  }
+}
+
+async function spawnSandboxed(
+  bwrap: string,
+  options: ResolvedGuestOptions,
+  mode: 'agent' | 'shell',
+  { spoolDir, network }: SandboxExtras,
+): Promise<SpawnedUml> {
   const commandLine = [
     ...buildKernelCommandLine({
       memoryMiB: options.memoryMiB,
       imageWritable: options.imageWritable,
       seccomp: options.seccomp && options.kernel.supportsSeccomp,
       mode,
+      time: options.time,
+      clock: options.clock,
+      loopsPerJiffy: hostLoopsPerJiffy(),
     }),
+    ...(network?.kernelArgs ?? []),
     ...options.extraKernelArgs,
   ]
-  const sandbox = await guestSandboxArgs(options)
+  const sandbox = await guestSandboxArgs(options, { spoolDir, network })
   const interactive = mode === 'shell'
   // node:child_process rather than execa: the channel needs two extra descriptors in opposite
   // directions (fd 3 into the guest, fd 4 out of it), which Node gives as plain sockets.
@@ -95,6 +148,9 @@ export async function spawnUml(options: ResolvedGuestOptions, mode: 'agent' | 's
     child.on('error', () => resolve(null))
     // bubblewrap itself killed: reported as a shell would, 128 + the signal's number.
     child.on('close', (code, signal) => resolve(code ?? (signal ? 128 + constants.signals[signal] : null)))
+  }).then(async (code) => {
+    await network?.dispose()
+    return code
   })
-  return { process: child, commandLine, exit }
+  return { process: child, commandLine, network, exit }
 }

@@ -2,6 +2,20 @@ import { requireHostTool } from '@vitest-uml/core'
 import type { Recipe } from './recipe-schema.js'
 import { runTool } from './run-tool.js'
 
+/**
+ * Installed in every image built from a Debian suite, over minbase (which is what Docker's
+ * `debian:*-slim` images hold): what a test expects of a plain Debian system. CA certificates
+ * (TLS clients refuse to start without a trust store), netbase (/etc/services, /etc/protocols),
+ * tzdata (time zones), procps (ps, kill, pgrep: process-tree tools call them) and kmod
+ * (modprobe, which also loads overlayfs at boot).
+ */
+export const BASE_PACKAGES = ['ca-certificates', 'netbase', 'tzdata', 'procps', 'kmod']
+
+/** What mmdebstrap installs over the variant: the base packages, then the recipe's own. */
+export function imagePackages(recipe: Pick<Recipe, 'packages'>): string[] {
+  return [...new Set([...BASE_PACKAGES, ...recipe.packages])]
+}
+
 export interface BootstrapOptions {
   mirror: string
   /** Also show mmdebstrap's output live (someone is watching a terminal). */
@@ -25,7 +39,7 @@ export async function bootstrapTarball(recipe: Recipe, output: string, options: 
   // Signatures are still checked; only the Release file's expiry is not, because mirrors that
   // serve a frozen snapshot (as on our CI machines) would otherwise refuse sid within weeks.
   const args = [`--variant=${recipe.variant}`, '--format=tar', '--aptopt=Acquire::Check-Valid-Until "false"']
-  if (recipe.packages.length > 0) args.push(`--include=${recipe.packages.join(',')}`)
+  args.push(`--include=${imagePackages(recipe).join(',')}`)
   args.push(recipe.suite, output, options.mirror)
   // As root, mmdebstrap mounts /proc, /sys and /dev in its chroot; in a mount namespace of its
   // own those mounts end with it, also when it is killed. Unprivileged, its unshare mode does this.

@@ -1,5 +1,14 @@
 import { join } from 'node:path'
-import { getCacheDir, type Progress, requireHostTool, requireWorkDir, silentProgress } from '@vitest-uml/core'
+import {
+  cacheDirSchema,
+  debianMirror,
+  getCacheDir,
+  type Progress,
+  progressSchema,
+  requireHostTool,
+  requireWorkDir,
+  silentProgress,
+} from '@vitest-uml/core'
 import { z } from 'zod'
 import { bootstrapTarball } from './bootstrap.js'
 import { recipeImageHash } from './image-hash.js'
@@ -7,12 +16,12 @@ import { installImage } from './install-image.js'
 import type { InstalledImage } from './installed-image.js'
 import type { Recipe } from './recipe-schema.js'
 import { findRecipe, unknownImageError } from './recipes.js'
-import { cacheDirSchema, progressSchema, validateOptions } from './validate-options.js'
+import { validateOptions } from './validate-options.js'
 
 export interface BuildImageOptions {
   /** Defaults to getCacheDir(). */
   cacheDir?: string
-  /** Debian mirror; defaults to $VITEST_UML_DEBIAN_MIRROR, else http://deb.debian.org/debian. */
+  /** Debian mirror (http, https or file); defaults to $VITEST_UML_DEBIAN_MIRROR, else DEFAULT_DEBIAN_MIRROR. */
   mirror?: string
   progress?: Progress
 }
@@ -22,6 +31,7 @@ const BOOTSTRAP_BYTES = 1024 ** 3
 
 const buildOptionsSchema = z.object({
   cacheDir: cacheDirSchema.optional(),
+  // mmdebstrap also reads a mirror on the local disk.
   mirror: z.url({ protocol: /^(https?|file)$/ }).optional(),
   progress: progressSchema.optional(),
 })
@@ -41,7 +51,7 @@ export async function buildRecipeImage(recipe: Recipe, options: BuildImageOption
   const { name } = recipe
   const parsed = validateOptions(buildOptionsSchema, options, 'buildImage')
   const progress = parsed.progress ?? silentProgress
-  const mirror = parsed.mirror ?? process.env.VITEST_UML_DEBIAN_MIRROR ?? 'http://deb.debian.org/debian'
+  const mirror = debianMirror(parsed.mirror)
   // mmdebstrap's own progress is only worth showing to someone watching a terminal.
   const verbose = parsed.progress !== undefined && process.stderr.isTTY === true && !process.env.CI
   const cacheDir = parsed.cacheDir ?? getCacheDir()

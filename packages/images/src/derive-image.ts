@@ -14,6 +14,8 @@ export interface DeriveImageOptions {
   setup: string
   /** The kernel to boot the setup guest with. */
   kernel: GuestOptions['kernel']
+  /** The setup guest's network (none by default): an installer that downloads needs one. */
+  network?: GuestOptions['network']
   cacheDir: string
   progress?: Progress
 }
@@ -36,15 +38,21 @@ export async function deriveImage(options: DeriveImageOptions): Promise<Installe
     progress.start(`derive ${name} from ${base.name} (setup script)`)
     const imagePath = join(tempDir, IMAGE_FILE)
     await execa('cp', ['--sparse=always', base.path, imagePath])
-    const guest = await Guest.boot({ kernel: options.kernel, imagePath, imageWritable: true, cacheDir })
+    const guest = await Guest.boot({
+      kernel: options.kernel,
+      imagePath,
+      imageWritable: true,
+      cacheDir,
+      network: options.network,
+    })
     try {
       const result = await guest.exec(['sh', '-ec', setup])
       if (result.exitCode !== 0) {
         const output = `${result.stdout}${result.stderr}`.trimEnd().split('\n').slice(-OUTPUT_TAIL_LINES).join('\n')
         throw new UmlError(
           'UML_IMAGE_BUILD_FAILED',
-          `The setup script for image ${name} failed in the guest (exit status ${result.exitCode ?? result.signal}). Fix the script; its output ends:\n${output}`,
-          { details: { name, exitCode: result.exitCode, output } },
+          `The setup script for image ${name} failed in the guest (exit status ${result.exitCode ?? result.signal}). Fix the script.`,
+          { details: { name, exitCode: result.exitCode, output }, evidence: `Its output ends:\n${output}` },
         )
       }
       // Powering off through sysrq does not unmount: flush, and leave the file system clean.
@@ -57,10 +65,8 @@ export async function deriveImage(options: DeriveImageOptions): Promise<Installe
     if ((check.exitCode ?? 8) > 1) {
       throw new UmlError(
         'UML_IMAGE_BUILD_FAILED',
-        `The image derived as ${name} did not pass e2fsck (exit status ${check.exitCode}):\n${check.stdout}${check.stderr}`,
-        {
-          details: { name },
-        },
+        `The image derived as ${name} did not pass e2fsck (exit status ${check.exitCode}).`,
+        { details: { name, exitCode: check.exitCode }, evidence: `${check.stdout}${check.stderr}` },
       )
     }
     await writeImageMetadata(tempDir, {

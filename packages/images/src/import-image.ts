@@ -1,15 +1,27 @@
+import { createReadStream } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { basename, join, resolve } from 'node:path'
-import { getCacheDir, type Progress, silentProgress, UmlError } from '@vitest-uml/core'
+import { pipeline } from 'node:stream/promises'
+import {
+  cacheDirSchema,
+  fileSha256,
+  getCacheDir,
+  type Progress,
+  progressSchema,
+  silentProgress,
+  UmlError,
+} from '@vitest-uml/core'
+import { extract } from 'tar-fs'
 import { z } from 'zod'
-import { fileSha256 } from './file-sha256.js'
-import { importImageHash } from './image-hash.js'
+import { importImageHash, ociImageHash } from './image-hash.js'
 import { IMAGE_NAME_PATTERN } from './image-names.js'
 import { installImage } from './install-image.js'
 import type { InstalledImage } from './installed-image.js'
+import { flattenLayers } from './oci/flatten-layers.js'
+import { type ImageLayout, isImageArchive, isImageDirectory, readImageLayout } from './oci/image-layout.js'
 import { toPlainTarball } from './plain-tarball.js'
 import { listRecipes } from './recipes.js'
-import { cacheDirSchema, progressSchema, validateOptions } from './validate-options.js'
+import { validateOptions } from './validate-options.js'
 
 export interface ImportImageOptions {
   /** The image's name: lowercase letters, digits, `.`, `_`, `-`; not a recipe's name. */
@@ -27,7 +39,9 @@ const importOptionsSchema = z.object({
 
 /**
  * Turns any root file system tarball (plain, gzip, xz or zstd; `docker export` output for
- * example) into a cached image. Importing the same tarball again returns the existing image.
+ * example), or a container image saved to disk (`docker save` output, an OCI image layout as a
+ * directory or a tarball), into a cached image. Importing the same input again returns the
+ * existing image.
  */
 export async function importImage(tarPath: string, options: ImportImageOptions): Promise<InstalledImage> {
   const parsed = validateOptions(importOptionsSchema, options, 'importImage')
@@ -40,13 +54,27 @@ export async function importImage(tarPath: string, options: ImportImageOptions):
     )
   }
   const tarball = resolve(tarPath)
-  const size = await tarballSize(tarball)
   const progress = parsed.progress ?? silentProgress
+  const cacheDir = parsed.cacheDir ?? getCacheDir()
+  if (await isImageDirectory(tarball)) {
+    const layout = await readImageLayout(tarball, tarball)
+    return installImage({
+      cacheDir,
+      name: parsed.name,
+      hash: ociImageHash(layout.digest),
+      source: 'import',
+      progress,
+      failureCode: 'UML_IMAGE_IMPORT_FAILED',
+      origin: `The image in ${tarball}`,
+      produceTarball: (workDir) => flattenImage(layout, workDir),
+    })
+  }
+  const size = await tarballSize(tarball)
   progress.start(`checksum ${basename(tarball)}`, size)
   const sha256 = await fileSha256(tarball, (done) => progress.update(done))
   progress.end()
   return installImage({
-    cacheDir: parsed.cacheDir ?? getCacheDir(),
+    cacheDir,
     name: parsed.name,
     hash: importImageHash(sha256),
     source: 'import',
@@ -54,8 +82,9 @@ export async function importImage(tarPath: string, options: ImportImageOptions):
     failureCode: 'UML_IMAGE_IMPORT_FAILED',
     origin: `The tarball ${tarball}`,
     async produceTarball(workDir) {
+      let plain: string
       try {
-        return await toPlainTarball(tarball, join(workDir, 'rootfs.tar'))
+        plain = await toPlainTarball(tarball, join(workDir, 'plain.tar'))
       } catch (cause) {
         if (cause instanceof UmlError) throw cause
         throw new UmlError(
@@ -64,8 +93,22 @@ export async function importImage(tarPath: string, options: ImportImageOptions):
           { cause, details: { tarball } },
         )
       }
+      if (!(await isImageArchive(plain))) return plain
+      const unpacked = join(workDir, 'archive')
+      // Only files and directories: an image archive needs nothing else, and a link could lead out.
+      const ignore = (_name: string, header?: { type?: string | null }) =>
+        header?.type !== 'file' && header?.type !== 'directory'
+      await pipeline(createReadStream(plain), extract(unpacked, { ignore, readable: true, writable: true }))
+      return flattenImage(await readImageLayout(unpacked, tarball), workDir)
     },
   })
+}
+
+/** The root file system of an image read from disk, as a plain tarball in `workDir`. */
+async function flattenImage(layout: ImageLayout, workDir: string): Promise<string> {
+  const rootfs = join(workDir, 'rootfs.tar')
+  await flattenLayers(layout.layers, rootfs, 'UML_IMAGE_IMPORT_FAILED')
+  return rootfs
 }
 
 async function tarballSize(tarball: string): Promise<number> {
@@ -84,7 +127,7 @@ async function tarballSize(tarball: string): Promise<number> {
   }
   throw new UmlError(
     'UML_IMAGE_IMPORT_FAILED',
-    `${tarball} is not a file. Pass the path of a root file system tarball.`,
+    `${tarball} is neither a file nor an image directory. Pass a root file system tarball, \`docker save\` output, or an OCI image layout.`,
     {
       details: { tarball },
     },

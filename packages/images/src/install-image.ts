@@ -6,12 +6,13 @@ import { rootfsOwnerPrefix } from './id-mapping.js'
 import { type ImageSource, type InstalledImage, readInstalledImage, writeImageMetadata } from './installed-image.js'
 import { removeCacheTree } from './remove-tree.js'
 import { scanRootfs } from './rootfs-scan.js'
-import { tarballToExt4 } from './rootfs-to-ext4.js'
+import { IMAGE_BYTES, IMAGE_SIZE_TEXT, tarballToExt4 } from './rootfs-to-ext4.js'
 import type { ImageFailureCode } from './run-tool.js'
 
 const FIXES: Record<Exclude<ImageSource, 'derived'>, string> = {
   import: 'Import a tarball of a whole Linux root file system, such as `docker export` output.',
   recipe: "Check the recipe's packages and variant.",
+  oci: 'Pull an image of a Linux distribution for linux/amd64.',
 }
 
 export interface InstallRequest {
@@ -19,6 +20,9 @@ export interface InstallRequest {
   name: string
   hash: string
   source: Exclude<ImageSource, 'derived'>
+  /** For a pulled image: the reference and manifest digest to record. */
+  ref?: string
+  digest?: string
   progress: Progress
   failureCode: ImageFailureCode
   /** Where the root file system comes from, for messages: "the tarball /tmp/x.tar.gz". */
@@ -53,12 +57,29 @@ export async function installImage(request: InstallRequest): Promise<InstalledIm
           { details: { origin: request.origin, problems: scan.problems } },
         )
       }
+      if (scan.missingTools.length > 0) {
+        throw new UmlError(
+          'UML_IMAGE_UNUSABLE',
+          `${request.origin} lacks ${scan.missingTools.join(', ')}, which a guest runs from its own root file system (its init and the vitest-uml agent; Node and everything else come from the host). Use an image that has a shell and coreutils and util-linux, or busybox.`,
+          { details: { origin: request.origin, missing: scan.missingTools } },
+        )
+      }
+      // Refused before anything is unpacked: the tree would fill memory (a tmpfs) for nothing.
+      if (scan.dataBytes > IMAGE_BYTES) {
+        throw new UmlError(
+          failureCode,
+          `${request.origin} holds ${(scan.dataBytes / 1024 ** 3).toFixed(1)} GiB of files, and a guest's root file system must fit in ${IMAGE_SIZE_TEXT}. Use a smaller image.`,
+          { details: { origin: request.origin, dataBytes: scan.dataBytes, limit: IMAGE_BYTES } },
+        )
+      }
       const imagePath = join(tempDir, IMAGE_FILE)
       await tarballToExt4({ tarball, index: scan.index, workDir, imagePath, ownerPrefix, failureCode })
       await writeImageMetadata(tempDir, {
         name,
         hash,
         source,
+        ...(request.ref && { ref: request.ref }),
+        ...(request.digest && { digest: request.digest }),
         osRelease: scan.osRelease,
         createdAt: new Date().toISOString(),
       })

@@ -4,7 +4,7 @@ import { UmlError } from '@vitest-uml/core'
 import { z } from 'zod'
 import { IMAGE_FILE, METADATA_FILE } from './cache-layout.js'
 
-export type ImageSource = 'recipe' | 'import' | 'derived'
+export type ImageSource = 'recipe' | 'import' | 'derived' | 'oci'
 
 /** A built image in the cache, ready to be used as a guest's read-only base disk. */
 export interface InstalledImage {
@@ -17,13 +17,18 @@ export interface InstalledImage {
   /** Fields of the image's own os-release(5), e.g. `ID`, `VERSION_CODENAME`. */
   osRelease: Record<string, string>
   source: ImageSource
+  /** For an image pulled from a registry: the reference it was pulled by, and its manifest's digest. */
+  ref?: string
+  digest?: string
 }
 
 const metadataSchema = z.object({
   name: z.string(),
   hash: z.string(),
-  source: z.enum(['recipe', 'import', 'derived']),
+  source: z.enum(['recipe', 'import', 'derived', 'oci']),
   osRelease: z.record(z.string(), z.string()),
+  ref: z.string().optional(),
+  digest: z.string().optional(),
   createdAt: z.iso.datetime(),
 })
 
@@ -43,10 +48,13 @@ export async function readInstalledImage(dir: string): Promise<{ image: Installe
   } catch (cause) {
     throw new UmlError(
       'UML_IMAGE_CORRUPT',
-      `The cached image in ${dir} is damaged (${(cause as Error).message}). Remove it with \`vitest-uml images remove <name>\` and build or import it again.`,
+      `The cached image in ${dir} is damaged (${(cause as Error).message}). Remove it with \`vitest-uml images rm <name>\` and build or import it again.`,
       { cause, details: { dir } },
     )
   }
-  const { name, hash, source, osRelease, createdAt } = metadata
-  return { image: { name, path, dir, hash, osRelease, source }, createdAt }
+  const { name, hash, source, osRelease, createdAt, ref, digest } = metadata
+  return {
+    image: { name, path, dir, hash, osRelease, source, ...(ref && { ref }), ...(digest && { digest }) },
+    createdAt,
+  }
 }

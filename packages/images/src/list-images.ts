@@ -36,14 +36,22 @@ export async function listImages(options: { cacheDir?: string } = {}): Promise<I
     .filter((name) => !name.startsWith('.') && !recipes.some((recipe) => recipe.name === name))
     .sort()
   const importListings = await Promise.all(
-    importNames.map(async (name): Promise<ImageListing> => {
-      const [newest] = await readCacheEntries(cacheDir, name).catch(() => [])
+    importNames.map(async (name): Promise<ImageListing[]> => {
+      const entries = await readCacheEntries(cacheDir, name).catch(() => [])
+      const [newest] = entries
+      // An image pulled from a registry is listed by its reference, one row per digest.
+      if (newest?.image.source === 'oci') return Promise.all(entries.map(({ image }) => pulledListing(image)))
       // Besides imports: a project's own images (built from its recipe, or derived by a setup script).
       const source = newest?.image.source ?? 'import'
-      return { name, source, built: !!newest, image: newest?.image, sizeOnDisk: await sizeOf(cacheDir, name) }
+      return [{ name, source, built: !!newest, image: newest?.image, sizeOnDisk: await sizeOf(cacheDir, name) }]
     }),
   )
-  return [...recipeListings, ...importListings]
+  return [...recipeListings, ...importListings.flat()]
+}
+
+async function pulledListing(image: InstalledImage): Promise<ImageListing> {
+  const name = image.ref ?? image.name
+  return { name, source: 'oci', description: image.digest, built: true, image, sizeOnDisk: await diskUsage(image.dir) }
 }
 
 /** A damaged entry lists as not built; resolveImage reports the damage and the fix. */

@@ -1,6 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
-import { UmlError } from '@vitest-uml/core'
+import { invalidOptionsError, parseOptions, UmlError } from '@vitest-uml/core'
 import { type Recipe, recipeSchema } from './recipe-schema.js'
 
 /**
@@ -24,24 +24,14 @@ export async function findRecipe(name: string): Promise<Recipe | undefined> {
 
 /** Validates one recipe file's text; a broken recipe is a packaging bug, reported with the zod issues. */
 export function parseRecipe(name: string, text: string): Recipe {
+  const invalid = { subject: `The image recipe ${name}.json is invalid`, fix: 'Fix the file.', details: { name } }
   let json: unknown
   try {
     json = JSON.parse(text)
   } catch (cause) {
-    throw new UmlError('UML_INVALID_OPTIONS', `The image recipe ${name}.json is not valid JSON. Fix the file.`, {
-      cause,
-      details: { name },
-    })
+    throw invalidOptionsError(`it is not valid JSON (${(cause as Error).message})`, invalid)
   }
-  const parsed = recipeSchema.safeParse(json)
-  if (!parsed.success) {
-    throw new UmlError(
-      'UML_INVALID_OPTIONS',
-      `The image recipe ${name}.json is invalid: ${parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ')}. Fix the file.`,
-      { details: { name, issues: parsed.error.issues } },
-    )
-  }
-  return { name, ...parsed.data }
+  return { name, ...parseOptions(recipeSchema, json, invalid) }
 }
 
 async function findRecipeDir(): Promise<URL> {
@@ -51,9 +41,11 @@ async function findRecipeDir(): Promise<URL> {
       return dir
     } catch {}
   }
+  const searched = RECIPE_DIRS.map((dir) => fileURLToPath(dir))
   throw new UmlError(
     'UML_IMAGE_UNKNOWN',
-    `No image recipes found (looked in ${RECIPE_DIRS.map((dir) => fileURLToPath(dir)).join(' and ')}). Rebuild @vitest-uml/images so dist/recipes/ exists.`,
+    `No image recipes found (looked in ${searched.join(' and ')}). Rebuild @vitest-uml/images so dist/recipes/ exists.`,
+    { details: { searched } },
   )
 }
 

@@ -5,6 +5,8 @@ import { imageEntryDir } from './cache-layout.js'
 import { recipeImageHash } from './image-hash.js'
 import { IMAGE_NAME_PATTERN } from './image-names.js'
 import { type InstalledImage, readInstalledImage } from './installed-image.js'
+import { isImageRef } from './oci/image-ref.js'
+import { pullImage } from './oci/pull-image.js'
 import { findRecipe, unknownImageError } from './recipes.js'
 import { cacheOptionsSchema, validateOptions } from './validate-options.js'
 
@@ -35,8 +37,19 @@ export async function resolveImage(name: string, options: ResolveImageOptions = 
   throw await unknownImageError(name, `No image "${name}" was imported into ${cacheDir} either.`)
 }
 
-/** Like resolveImage, but builds a recipe's image first when it is missing. */
-export async function ensureImage(name: string, options: BuildImageOptions = {}): Promise<InstalledImage> {
+export interface EnsureImageOptions extends BuildImageOptions {
+  /** For registry references: the lock file that pins them (see pullImage). */
+  lockFile?: string
+  /** For registry references: refuse tags the lock file does not pin. */
+  frozen?: boolean
+}
+
+/**
+ * Like resolveImage, but builds a recipe's image first when it is missing; a registry reference
+ * (`docker.io/library/alpine:3.21`) is pulled, pinned in the lock file, when the cache lacks it.
+ */
+export async function ensureImage(name: string, options: EnsureImageOptions = {}): Promise<InstalledImage> {
+  if (isImageRef(name)) return pullImage(name, options)
   try {
     return await resolveImage(name, { cacheDir: options.cacheDir })
   } catch (error) {

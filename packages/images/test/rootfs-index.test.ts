@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest'
-import { parseOsRelease } from '../src/os-release.js'
 import { type RootfsIndex, resolveInRootfs } from '../src/rootfs-index.js'
 
 const index: RootfsIndex = new Map([
@@ -31,17 +30,5 @@ describe('resolveInRootfs', () => {
 
   it('gives up on symlink loops', () => {
     expect(resolveInRootfs(index, 'loop')).toBeUndefined()
-  })
-})
-
-describe('parseOsRelease', () => {
-  it('reads quoted and bare values and skips comments', () => {
-    const text = '# comment\nNAME="Debian GNU/Linux"\nID=debian\nVERSION_ID=\'12\'\nQUOTE="a \\"b\\" \\$c"\n\n'
-    expect(parseOsRelease(text)).toEqual({
-      NAME: 'Debian GNU/Linux',
-      ID: 'debian',
-      VERSION_ID: '12',
-      QUOTE: 'a "b" $c',
-    })
   })
 })

@@ -7,9 +7,8 @@ export async function extractDeb(dpkgDeb: string, deb: string, dir: string): Pro
   if (result.failed) {
     throw new UmlError(
       'UML_KERNEL_FETCH_FAILED',
-      `dpkg-deb could not unpack ${deb}, although its hash matched: ${result.all?.trim() || result.message}. ` +
-        'Check that the cache dir has free space, then fetch again.',
-      { details: { deb, dir, output: result.all } },
+      `dpkg-deb could not unpack ${deb}, although its hash matched. Check that the cache dir has free space, then fetch again.`,
+      { details: { deb, dir, output: result.all }, evidence: result.all?.trim() || result.message },
     )
   }
 }

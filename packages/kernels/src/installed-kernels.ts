@@ -1,4 +1,3 @@
-import { UmlError } from '@vitest-uml/core'
 import { type InstalledKernel, kernelEntryDir, readKernelEntry } from './kernel-entry.js'
 import { type CacheOptions, resolveCacheOptions } from './kernel-options.js'
 import { DEFAULT_KERNEL, getKernelPin, KERNEL_NAMES } from './kernel-pins.js'
@@ -21,18 +20,6 @@ export async function getInstalledKernel(
   const pin = getKernelPin(name)
   const { cacheDir } = resolveCacheOptions(options)
   return readKernelEntry(kernelEntryDir(cacheDir, name, pin), name, pin)
-}
-
-/** The prepared kernel `name`; an error telling how to fetch it when the cache lacks it. */
-export async function resolveKernel(name: string, options: CacheOptions = {}): Promise<InstalledKernel> {
-  const installed = await getInstalledKernel(name, options)
-  if (installed) return installed
-  throw new UmlError(
-    'UML_KERNEL_NOT_FETCHED',
-    `Kernel ${name} is not in the cache yet. Run \`vitest-uml kernels fetch ${name}\` first (it downloads and ` +
-      'verifies the pinned Debian package once).',
-    { details: { name, cacheDir: resolveCacheOptions(options).cacheDir } },
-  )
 }
 
 export async function listKernels(options: CacheOptions = {}): Promise<KernelListing[]> {

@@ -1,26 +1,29 @@
-import { resolve } from 'node:path'
-import { getCacheDir, type Progress, silentProgress, UmlError } from '@vitest-uml/core'
+import {
+  cacheDirSchema,
+  debianMirror,
+  getCacheDir,
+  type Progress,
+  parseOptions,
+  progressSchema,
+  silentProgress,
+} from '@vitest-uml/core'
 import { z } from 'zod'
 
-export const DEFAULT_MIRROR = 'http://deb.debian.org/debian'
+const FIX = 'Fix them and retry (the mirror may come from VITEST_UML_DEBIAN_MIRROR).'
 
-const progressSchema = z.custom<Progress>(
-  (value) =>
-    typeof value === 'object' &&
-    value !== null &&
-    ['start', 'update', 'end'].every((key) => typeof (value as Record<string, unknown>)[key] === 'function'),
-  'must be a Progress ({ start, update, end })',
-)
-
-const cacheOptionsSchema = z.object({ cacheDir: z.string().min(1).optional() })
+const cacheOptionsSchema = z.object({ cacheDir: cacheDirSchema.optional() })
 
 const fetchOptionsSchema = cacheOptionsSchema.extend({
-  mirror: z.url({ protocol: /^https?$/ }).optional(),
+  // Downloads go through fetch(), which speaks http and https only.
+  mirror: z.url({ protocol: /^https?$/ }),
   progress: progressSchema.optional(),
 })
 
 export type CacheOptions = z.input<typeof cacheOptionsSchema>
-export type FetchKernelOptions = z.input<typeof fetchOptionsSchema>
+export type FetchKernelOptions = Omit<z.input<typeof fetchOptionsSchema>, 'mirror'> & {
+  /** Debian mirror; defaults to $VITEST_UML_DEBIAN_MIRROR, else DEFAULT_DEBIAN_MIRROR. */
+  mirror?: string
+}
 
 export interface ResolvedCacheOptions {
   cacheDir: string
@@ -32,26 +35,16 @@ export interface ResolvedFetchOptions extends ResolvedCacheOptions {
 }
 
 export function resolveCacheOptions(options: CacheOptions = {}): ResolvedCacheOptions {
-  const parsed = parse(cacheOptionsSchema, options)
-  return { cacheDir: resolve(parsed.cacheDir ?? getCacheDir()) }
+  const parsed = parseOptions(cacheOptionsSchema, options, { subject: 'Invalid kernel cache options', fix: FIX })
+  return { cacheDir: parsed.cacheDir ?? getCacheDir() }
 }
 
 export function resolveFetchOptions(options: FetchKernelOptions = {}): ResolvedFetchOptions {
-  const mirror = options.mirror ?? process.env.VITEST_UML_DEBIAN_MIRROR ?? DEFAULT_MIRROR
-  const parsed = parse(fetchOptionsSchema, { ...options, mirror })
+  const input = { ...options, mirror: debianMirror(options.mirror) }
+  const parsed = parseOptions(fetchOptionsSchema, input, { subject: 'Invalid options for fetchKernel()', fix: FIX })
   return {
-    cacheDir: resolve(parsed.cacheDir ?? getCacheDir()),
-    mirror: mirror.replace(/\/+$/, ''),
+    cacheDir: parsed.cacheDir ?? getCacheDir(),
+    mirror: parsed.mirror,
     progress: parsed.progress ?? silentProgress,
   }
-}
-
-function parse<T extends z.ZodType>(schema: T, options: unknown): z.output<T> {
-  const result = schema.safeParse(options)
-  if (result.success) return result.data
-  throw new UmlError(
-    'UML_INVALID_OPTIONS',
-    `Invalid kernel options (the mirror may come from VITEST_UML_DEBIAN_MIRROR):\n${z.prettifyError(result.error)}`,
-    { details: { issues: result.error.issues } },
-  )
 }

@@ -18,13 +18,35 @@ export const kernelPinSchema = z.object({
   deb: debPinSchema,
 })
 
+/** A Debian `linux-source-<version>` package, to build kernels from. */
+export const sourcePinSchema = z.object({
+  suite: z.string().min(1),
+  deb: debPinSchema,
+  /** The source tarball inside the package. */
+  tarball: z
+    .string()
+    .regex(/^usr\/src\/linux-source-[\d.]+\.tar\.xz$/, 'must be usr/src/linux-source-<version>.tar.xz'),
+})
+
+const versionName = (example: string) => z.string().regex(/^\d+\.\d+$/, `names look like "${example}"`)
+
 export const manifestSchema = z
   .object({
     default: z.string(),
-    kernels: z.record(z.string().regex(/^\d+\.\d+$/, 'kernel names look like "7.2"'), kernelPinSchema),
+    kernels: z.record(versionName('7.2'), kernelPinSchema),
     libs: z.record(z.string(), z.array(debPinSchema).min(1)),
+    /** The source a kernel recipe builds from when it names none. */
+    defaultSource: z.string(),
+    sources: z.record(versionName('7.2'), sourcePinSchema),
   })
   .superRefine((manifest, ctx) => {
+    if (!(manifest.defaultSource in manifest.sources)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['defaultSource'],
+        message: `"${manifest.defaultSource}" is not a pinned source`,
+      })
+    }
     if (!(manifest.default in manifest.kernels)) {
       ctx.addIssue({ code: 'custom', path: ['default'], message: `"${manifest.default}" is not a pinned kernel` })
     }
@@ -37,4 +59,5 @@ export const manifestSchema = z
 
 export type DebPin = z.infer<typeof debPinSchema>
 export type KernelPin = z.infer<typeof kernelPinSchema>
+export type SourcePin = z.infer<typeof sourcePinSchema>
 export type Manifest = z.infer<typeof manifestSchema>

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { z } from 'zod'
+import { parseOptions } from '@vitest-uml/core'
 import { type Manifest, manifestSchema } from './manifest-schema.js'
 
 // The build copies the manifest beside the compiled files; in the source tree it sits at the repo root.
@@ -18,9 +18,11 @@ export function readManifest(): Manifest {
 }
 
 export function parseManifest(data: unknown, source = 'manifest'): Manifest {
-  const result = manifestSchema.safeParse(data)
-  if (!result.success) throw new Error(`${source} is invalid:\n${z.prettifyError(result.error)}`)
-  return result.data
+  // A broken manifest is a packaging bug, reported as a broken image recipe is.
+  return parseOptions(manifestSchema, data, {
+    subject: `The kernel manifest ${source} is invalid`,
+    fix: 'Fix the file, or reinstall @vitest-uml/kernels.',
+  })
 }
 
 export const MANIFEST: Manifest = readManifest()

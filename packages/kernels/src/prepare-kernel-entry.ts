@@ -1,9 +1,9 @@
-import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { UmlError } from '@vitest-uml/core'
 import { downloadDeb } from './download-deb.js'
 import { extractDeb } from './extract-deb.js'
-import { KERNEL_BINARY_NAME, KERNEL_METADATA_NAME, type KernelMetadata } from './kernel-entry.js'
+import { KERNEL_BINARY_NAME, type KernelMetadata, writeKernelMetadata } from './kernel-entry.js'
 import { copyKernelLibs, DEB_LIB_DIR, HOST_LIB_DIRS, kernelLibNames } from './kernel-libs.js'
 import type { ResolvedFetchOptions } from './kernel-options.js'
 import { MANIFEST } from './manifest.js'
@@ -53,16 +53,17 @@ export async function prepareKernelEntry(
   await rm(scratch, { recursive: true, force: true })
 
   await pointKernelAtSandboxLibs(tools.patchelf, binary)
-  const { supportsSeccomp } = await probeKernel(tools.bwrap, entryDir, name)
+  const { supportsSeccomp, supportsTimeTravel } = await probeKernel(tools.bwrap, entryDir, name)
   const metadata: KernelMetadata = {
     name,
     release,
     suite: pin.suite,
     packageVersion: pin.deb.version,
     supportsSeccomp,
+    supportsTimeTravel,
     libs: libDebs ? 'pinned' : 'host',
   }
-  await writeFile(join(entryDir, KERNEL_METADATA_NAME), `${JSON.stringify(metadata, null, 2)}\n`)
+  await writeKernelMetadata(entryDir, metadata)
   return metadata
 }
 

@@ -1,28 +1,29 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { isUmlError, type UmlError } from '@vitest-uml/core'
+import { isUmlError, silentProgress, type UmlError } from '@vitest-uml/core'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { fetchKernel, getInstalledKernel, getKernelPin, listKernels, resolveKernel } from '../src/index.js'
+import { downloadDeb } from '../src/download-deb.js'
+import { fetchKernel, getKernelPin, listKernels, resolveKernel } from '../src/index.js'
 import { type LoopbackMirror, startLoopbackMirror } from './loopback-mirror.js'
 
 const pin = getKernelPin('7.2')
 
-let cacheDir: string
+let dir: string
 let mirror: LoopbackMirror | undefined
 
 beforeEach(async () => {
-  cacheDir = await mkdtemp(join(tmpdir(), 'vitest-uml-kernels-'))
+  dir = await mkdtemp(join(tmpdir(), 'vitest-uml-kernels-'))
 })
 
 afterEach(async () => {
   await mirror?.close()
   mirror = undefined
-  await rm(cacheDir, { recursive: true, force: true })
+  await rm(dir, { recursive: true, force: true })
 })
 
-async function fetchError(name: string, options: Parameters<typeof fetchKernel>[1]): Promise<UmlError> {
-  const error = await fetchKernel(name, options).then(
+async function failure(promise: Promise<unknown>): Promise<UmlError> {
+  const error = await promise.then(
     () => undefined,
     (caught: unknown) => caught,
   )
@@ -30,20 +31,17 @@ async function fetchError(name: string, options: Parameters<typeof fetchKernel>[
   return error
 }
 
-/** Nothing in the cache: no entry and no half-built temp dir beside where it would be. */
-async function expectEmptyCache(): Promise<void> {
-  const kernelsDir = join(cacheDir, 'kernels')
-  expect(await readdir(kernelsDir).catch(() => [])).toEqual([])
-  expect(await getInstalledKernel('7.2', { cacheDir })).toBeUndefined()
-}
+/** Downloads the pinned 7.2 kernel package from `url`, expecting it to fail. */
+const downloadError = (url: string) => failure(downloadDeb(pin.deb, { mirror: url, dir, progress: silentProgress }))
 
-describe('fetchKernel against a misbehaving mirror', () => {
-  it('rejects bytes of the right size but the wrong hash, storing nothing', async () => {
+// What fetchKernel does with such a failure (nothing stored) is tested end to end in test/kernels.
+describe('downloadDeb against a misbehaving mirror', () => {
+  it('rejects bytes of the right size but the wrong hash', async () => {
     mirror = await startLoopbackMirror((_, response) => {
       response.writeHead(200, { 'content-type': 'application/octet-stream' })
       response.end(Buffer.alloc(pin.deb.size))
     })
-    const error = await fetchError('7.2', { cacheDir, mirror: mirror.url })
+    const error = await downloadError(mirror.url)
     expect(error.code).toBe('UML_KERNEL_HASH_MISMATCH')
     expect(error.message).toContain(pin.deb.filename)
     expect(error.message).toContain(`expected sha256 ${pin.deb.sha256}`)
@@ -51,40 +49,46 @@ describe('fetchKernel against a misbehaving mirror', () => {
     expect(error.message).toContain('VITEST_UML_DEBIAN_MIRROR')
     expect(mirror.requests).toEqual([`/debian/${pin.deb.filename}`])
     expect(error.message.replaceAll(mirror.url, '<mirror>')).toMatchSnapshot()
-    await expectEmptyCache()
   })
 
   it('rejects a short download as a size mismatch', async () => {
     mirror = await startLoopbackMirror((_, response) => {
       response.end('not a deb')
     })
-    const error = await fetchError('7.2', { cacheDir, mirror: mirror.url })
+    const error = await downloadError(mirror.url)
     expect(error.code).toBe('UML_KERNEL_HASH_MISMATCH')
     expect(error.details).toMatchObject({ expected: `${pin.deb.size} bytes`, got: '9 bytes' })
     expect(error.message.replaceAll(mirror.url, '<mirror>')).toMatchSnapshot()
-    await expectEmptyCache()
   })
 
-  it('reports a download cut off mid-way, storing nothing', async () => {
+  it('stops reading a response that runs past the pinned size', async () => {
+    mirror = await startLoopbackMirror((_, response) => {
+      response.end(Buffer.alloc(pin.deb.size + 1))
+    })
+    const error = await downloadError(mirror.url)
+    expect(error.code).toBe('UML_KERNEL_HASH_MISMATCH')
+    expect(error.details).toMatchObject({ got: `more than ${pin.deb.size} bytes` })
+  })
+
+  it('reports a download cut off mid-way', async () => {
     mirror = await startLoopbackMirror((_, response) => {
       response.writeHead(200, { 'content-length': String(pin.deb.size) })
       response.write(Buffer.alloc(64 * 1024), () => response.destroy())
     })
-    const error = await fetchError('7.2', { cacheDir, mirror: mirror.url })
+    const error = await downloadError(mirror.url)
+    expect(error.code).toBe('UML_KERNEL_FETCH_FAILED')
     expect(error.message.replaceAll(mirror.url, '<mirror>')).toMatchSnapshot()
-    await expectEmptyCache()
   })
 
   it('says the pin must be updated when the mirror no longer has the version (404)', async () => {
     mirror = await startLoopbackMirror((_, response) => {
       response.writeHead(404).end()
     })
-    const error = await fetchError('7.2', { cacheDir, mirror: `${mirror.url}/` })
+    const error = await downloadError(mirror.url)
     expect(error.code).toBe('UML_KERNEL_FETCH_FAILED')
     expect(error.message).toContain('no longer on the mirror')
     expect(error.message).toContain('kernels/manifest.json')
     expect(error.details).toMatchObject({ status: 404, url: `${mirror.url}/${pin.deb.filename}` })
-    await expectEmptyCache()
   })
 
   it('names the mirror and VITEST_UML_DEBIAN_MIRROR when the mirror cannot be reached', async () => {
@@ -92,34 +96,37 @@ describe('fetchKernel against a misbehaving mirror', () => {
     const unreachable = mirror.url
     await mirror.close()
     mirror = undefined
-    const error = await fetchError('7.2', { cacheDir, mirror: unreachable })
+    const error = await downloadError(unreachable)
     expect(error.code).toBe('UML_KERNEL_FETCH_FAILED')
     expect(error.message).toContain(unreachable)
     expect(error.message).toContain('VITEST_UML_DEBIAN_MIRROR')
-    await expectEmptyCache()
   })
 })
 
 describe('kernel names and the cache', () => {
   it('rejects an unknown kernel name, listing the known ones', async () => {
-    const error = await fetchError('4.19', { cacheDir })
+    const error = await failure(fetchKernel('4.19', { cacheDir: dir }))
     expect(error.code).toBe('UML_KERNEL_UNKNOWN')
     expect(error.message).toContain('5.10, 6.1, 6.12, 7.2')
-    await expect(resolveKernel('latest', { cacheDir })).rejects.toMatchObject({ code: 'UML_KERNEL_UNKNOWN' })
+    await expect(resolveKernel('latest', { cacheDir: dir })).rejects.toMatchObject({ code: 'UML_KERNEL_UNKNOWN' })
   })
 
-  it('rejects a mirror that is not an http(s) URL before doing anything', async () => {
-    const error = await fetchError('7.2', { cacheDir, mirror: 'ftp://ftp.debian.org/debian' })
-    expect(error.code).toBe('UML_INVALID_OPTIONS')
-    await expectEmptyCache()
+  it('rejects a mirror that is not an http(s) URL, and a relative cache dir, before doing anything', async () => {
+    const ftp = await failure(fetchKernel('7.2', { cacheDir: dir, mirror: 'ftp://ftp.debian.org/debian' }))
+    expect(ftp.code).toBe('UML_INVALID_OPTIONS')
+    expect(ftp.message).toContain('mirror')
+    const relative = await failure(fetchKernel('7.2', { cacheDir: 'relative/cache' }))
+    expect(relative.message).toBe(
+      'Invalid options for fetchKernel(): cacheDir: an absolute path. Fix them and retry (the mirror may come from VITEST_UML_DEBIAN_MIRROR).',
+    )
   })
 
   it('tells how to fetch a kernel the cache lacks, and lists it as not installed', async () => {
-    await expect(resolveKernel('6.1', { cacheDir })).rejects.toMatchObject({
+    await expect(resolveKernel('6.1', { cacheDir: dir })).rejects.toMatchObject({
       code: 'UML_KERNEL_NOT_FETCHED',
       message: expect.stringContaining('vitest-uml kernels fetch 6.1'),
     })
-    const listing = await listKernels({ cacheDir })
+    const listing = await listKernels({ cacheDir: dir })
     expect(listing.map((kernel) => [kernel.name, kernel.isDefault, kernel.libs, kernel.installed])).toEqual([
       ['5.10', false, 'host', undefined],
       ['6.1', false, 'host', undefined],

@@ -52,6 +52,11 @@ describe('kernels/manifest.json', () => {
   ])('rejects %s', (_, breakIt, message) => {
     const broken = structuredClone(manifestJson)
     breakIt(broken)
-    expect(() => parseManifest(broken, 'broken.json')).toThrow(message)
+    expect(() => parseManifest(broken, 'broken.json')).toThrow(
+      expect.objectContaining({
+        code: 'UML_INVALID_OPTIONS',
+        message: expect.stringMatching(new RegExp(`^The kernel manifest broken\\.json is invalid:.*${message}`, 's')),
+      }),
+    )
   })
 })

@@ -1,14 +1,11 @@
-import type { Guest } from '@vitest-uml/guest'
+import type { Guest, GuestProcess } from '@vitest-uml/guest'
 import type { TestProject } from 'vitest/node'
 
 /** Where Node processes started in the guest write their V8 coverage (NODE_V8_COVERAGE). */
 export const CHILD_COVERAGE_DIR = '/tmp/.vitest-uml-coverage'
 
-/**
- * Coverage results are grouped by Vite environment; none is named this, so the v8 provider reads
- * these files as they are on disk instead of through a Vite transform: they ran natively.
- */
-const NATIVE_ENVIRONMENT = '__vitest_uml_native__'
+/** Most coverage data the host takes from one file's child processes. */
+const MAX_CHILD_COVERAGE_BYTES = 64 * 1024 * 1024
 
 /** Reads, filters to the project's own files, and clears what child processes wrote. */
 const COLLECT_SCRIPT = `
@@ -32,20 +29,22 @@ export function collectsChildCoverage(project: TestProject): boolean {
 }
 
 /**
- * The V8 coverage of Node processes that a test file started in the guest (an installer CLI, say),
- * as the birpc request the worker would send, so Vitest merges it into the same report.
+ * The V8 coverage scripts of Node processes that a test file started in the guest (an installer
+ * CLI, say), as the guest reports them: the pool keeps the project's own (see the guest's wall)
+ * and hands them to Vitest as the worker would, so they merge into the same report. A worker in a
+ * session (`session`) has its own /tmp, read from inside that session.
  */
-export async function childCoverageMessage(
+export async function collectChildCoverage(
   guest: Guest,
   project: TestProject,
-  testFiles: string[],
-): Promise<unknown | undefined> {
-  const { stdout, exitCode } = await guest.exec(['node', '-e', COLLECT_SCRIPT, CHILD_COVERAGE_DIR, project.config.root])
-  const result = exitCode === 0 ? (JSON.parse(stdout || '[]') as unknown[]) : []
-  if (result.length === 0) return undefined
-  return {
-    t: 'q',
-    m: 'onAfterSuiteRun',
-    a: [{ coverage: { result }, environment: NATIVE_ENVIRONMENT, projectName: project.name, testFiles }],
-  }
+  session?: GuestProcess,
+): Promise<unknown[]> {
+  // A shell's test first: Node costs far more to start in a guest, and most files start no Node process.
+  const collect = '[ -d "$1" ] || exit 0; exec node -e "$3" "$1" "$2"'
+  const { stdout, exitCode } = await guest.exec(
+    ['sh', '-c', collect, 'sh', CHILD_COVERAGE_DIR, project.config.root, COLLECT_SCRIPT],
+    { maxOutputBytes: MAX_CHILD_COVERAGE_BYTES, ...(session && { inSessionOf: session }) },
+  )
+  const result: unknown = exitCode === 0 ? JSON.parse(stdout || '[]') : []
+  return Array.isArray(result) ? result : []
 }

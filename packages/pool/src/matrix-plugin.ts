@@ -1,11 +1,13 @@
 import { UmlError } from '@vitest-uml/core'
 import type { Plugin } from 'vitest/config'
 import { type MatrixCell, matrixCells } from './matrix-cells.js'
-import { MatrixJUnitReporter } from './matrix-junit-reporter.js'
+import { createMatrixJUnitReporter, type JUnitOptions } from './matrix-junit-reporter.js'
 import { MatrixReporter } from './matrix-reporter.js'
 import { parsePoolOptions } from './parse-pool-options.js'
 import type { UmlPoolOptions } from './pool-options.js'
+import { PLUGIN_NAME } from './reach-projects.js'
 import { umlPool } from './uml-pool.js'
+import { loadJUnitReporter, projectVitest } from './vitest-internals.js'
 
 /**
  * `uml({ matrix })`: makes the root config's Vitest projects, one per cell, each inheriting the
@@ -15,7 +17,7 @@ export function matrixPlugin(options: UmlPoolOptions): Plugin {
   const { matrix, ...shared } = options
   let cells: MatrixCell[] = []
   return {
-    name: 'vitest-pool-uml',
+    name: PLUGIN_NAME,
     config(config) {
       // Every project re-evaluates the config file, so this runs in the root and again in each cell.
       const configFile = (config as { configFile?: string | false }).configFile || undefined
@@ -46,11 +48,12 @@ export function matrixPlugin(options: UmlPoolOptions): Plugin {
       if (!vitest.config.reporters.some((reporter) => reporter instanceof MatrixReporter)) {
         vitest.config.reporters.push(new MatrixReporter(cells))
         // JUnit output keeps the cell in each suite's name.
-        vitest.config.reporters = vitest.config.reporters.map((reporter) =>
-          Array.isArray(reporter) && reporter[0] === 'junit'
-            ? new MatrixJUnitReporter((reporter[1] ?? {}) as ConstructorParameters<typeof MatrixJUnitReporter>[0])
-            : reporter,
-        )
+        if (vitest.config.reporters.some(isJUnit)) {
+          const JUnitReporter = await loadJUnitReporter(projectVitest(vitest.config.root).minor)
+          vitest.config.reporters = vitest.config.reporters.map((reporter) =>
+            isJUnit(reporter) ? createMatrixJUnitReporter(JUnitReporter, reporter[1] ?? {}) : reporter,
+          )
+        }
       }
       if (project.config.pool !== 'uml') return
       const runner = umlPool({ ...shared, kernel: cell.kernel, image: cell.image, warmGuests: shared.warmGuests ?? 1 })
@@ -62,4 +65,9 @@ export function matrixPlugin(options: UmlPoolOptions): Plugin {
       if (!vitest.config.mergeReports && !vitest.config.shard) await runner.prepare(project)
     },
   }
+}
+
+/** A `['junit', options]` entry of the resolved reporters. */
+function isJUnit(reporter: unknown): reporter is ['junit', JUnitOptions | undefined] {
+  return Array.isArray(reporter) && reporter[0] === 'junit'
 }

@@ -46,7 +46,8 @@ function matrixTable(results: readonly CellResult[], marks: Marks): Table {
   if (kernels.length > 1 && images.length > 1) {
     const find = (kernel: string, image: string) =>
       results.find((result) => result.cell.kernel === kernel && result.cell.image === image)
-    const header = ['kernel', ...images]
+    const label = (image: string) => results.find((result) => result.cell.image === image)!.cell.imageLabel
+    const header = ['kernel', ...images.map(label)]
     return {
       title,
       header,

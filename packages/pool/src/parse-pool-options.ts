@@ -1,4 +1,4 @@
-import { UmlError } from '@vitest-uml/core'
+import { parseOptions } from '@vitest-uml/core'
 import { poolOptionsSchema, type ResolvedPoolOptions, type UmlPoolOptions } from './pool-options.js'
 
 /**
@@ -6,27 +6,25 @@ import { poolOptionsSchema, type ResolvedPoolOptions, type UmlPoolOptions } from
  * is in and what to change, and known keys are suggested for misspelled ones.
  */
 export function parsePoolOptions(input: UmlPoolOptions, configFile: string | undefined): ResolvedPoolOptions {
-  const result = poolOptionsSchema.safeParse(input)
-  if (result.success) return result.data
   const known = Object.keys(poolOptionsSchema.shape)
-  const problems = result.error.issues.map((issue) => {
-    if (issue.code === 'unrecognized_keys') {
-      return issue.keys.map((key) => {
-        const suggestion = known.find((name) => closeEnough(name, key))
-        return `unknown option "${key}"${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`
-      })
-    }
-    return [`${issue.path.join('.') || 'options'}: ${issue.message}`]
+  return parseOptions(poolOptionsSchema, input, {
+    subject: `Invalid vitest-pool-uml options${configFile ? ` in ${configFile}` : ''}`,
+    fix: `Known options: ${known.join(', ')}.`,
+    describe: (issue) => {
+      if (issue.code === 'unrecognized_keys' && issue.path.length === 0) {
+        return issue.keys.map((key) => {
+          const suggestion = known.find((name) => closeEnough(name, key))
+          return `unknown option "${key}"${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`
+        })
+      }
+      // A bad record key (a kernel or image name) says why in its own issues.
+      if (issue.code === 'invalid_key') {
+        return [`${issue.path.join('.')}: ${issue.issues.map((inner) => inner.message).join('; ')}`]
+      }
+      return undefined
+    },
+    details: { configFile },
   })
-  const where = configFile ? ` in ${configFile}` : ''
-  throw new UmlError(
-    'UML_INVALID_OPTIONS',
-    `Invalid vitest-pool-uml options${where}:\n${problems
-      .flat()
-      .map((problem) => `  - ${problem}`)
-      .join('\n')}\nKnown options: ${known.join(', ')}.`,
-    { details: { configFile, issues: result.error.issues } },
-  )
 }
 
 /** Edit distance of at most two, or one name containing the other: a likely typo. */

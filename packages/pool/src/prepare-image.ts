@@ -1,6 +1,6 @@
 import type { Progress } from '@vitest-uml/core'
 import type { GuestOptions } from '@vitest-uml/guest'
-import { buildRecipeImage, deriveImage, ensureImage, type InstalledImage } from '@vitest-uml/images'
+import { buildRecipeImage, DEFAULT_IMAGE, deriveImage, ensureImage, type InstalledImage } from '@vitest-uml/images'
 import type { ImageRecipe } from './pool-options.js'
 
 export interface PrepareImageContext {
@@ -8,16 +8,21 @@ export interface PrepareImageContext {
   kernel: GuestOptions['kernel']
   cacheDir: string
   progress: Progress
+  /** Pins registry references (see pullImage). */
+  lockFile: string
+  /** Refuse references the lock file does not pin. */
+  frozen: boolean
 }
 
 /**
  * The image named `name`: one of the project's own images (built, derived, or both, each step
- * cached), else a recipe or imported image from the cache, built if it is a recipe.
+ * cached), else a recipe or imported image from the cache, built if it is a recipe, or a registry
+ * reference, pulled and pinned.
  */
 export async function prepareImage(name: string, context: PrepareImageContext): Promise<InstalledImage> {
-  const { recipes, cacheDir, progress } = context
+  const { recipes, cacheDir, progress, lockFile, frozen } = context
   const recipe = recipes[name]
-  if (!recipe) return ensureImage(name, { cacheDir, progress })
+  if (!recipe) return ensureImage(name, { cacheDir, progress, lockFile, frozen })
   const base = recipe.suite
     ? await buildRecipeImage(
         {
@@ -29,7 +34,8 @@ export async function prepareImage(name: string, context: PrepareImageContext): 
         },
         { cacheDir, progress },
       )
-    : await prepareImage(recipe.from ?? 'debian-trixie', context)
+    : await prepareImage(recipe.from ?? DEFAULT_IMAGE, context)
   if (!recipe.setup) return base
-  return deriveImage({ name, base, setup: recipe.setup, kernel: context.kernel, cacheDir, progress })
+  const { setup, network } = recipe
+  return deriveImage({ name, base, setup, network, kernel: context.kernel, cacheDir, progress })
 }

@@ -1,17 +1,14 @@
-import { createRequire } from 'node:module'
 import type { PoolRunnerInitializer, TestProject } from 'vitest/node'
 import { parsePoolOptions } from './parse-pool-options.js'
 import type { UmlPoolOptions } from './pool-options.js'
 import { createPoolContext, type UmlPoolContext } from './uml-pool-context.js'
 import { UmlPoolWorker } from './uml-pool-worker.js'
+import { projectVitest, useSnapshotEnvironment } from './vitest-internals.js'
 
 export interface UmlPoolRunner extends PoolRunnerInitializer {
   /** Starts fetching, building and booting for a project ahead of its first test file. */
   prepare(project: TestProject): Promise<UmlPoolContext>
 }
-
-/** The snapshot environment that writes through the host (the project is read-only in guests). */
-const SNAPSHOT_ENVIRONMENT = createRequire(import.meta.url).resolve('vitest-pool-uml/snapshot-environment')
 
 /**
  * The uml pool, for `test.pool: umlPool({...})`. Prefer the `uml()` plugin, which also makes
@@ -22,13 +19,15 @@ export function umlPool(input: UmlPoolOptions = {}): UmlPoolRunner {
   const prepare = (project: TestProject) => {
     let context = contexts.get(project)
     if (!context) {
-      // Parsed here, synchronously, so a bad option stops Vitest before anything boots.
+      // Parsed and checked here, synchronously, so a bad option or an unsupported Vitest stops
+      // Vitest before anything boots.
       const options = parsePoolOptions(input, project.vite.config.configFile || undefined)
-      context = createPoolContext(project, options)
+      const vitest = projectVitest(project.config.root)
+      context = createPoolContext(project, options, vitest)
       // A failure here is reported by each worker that needed the context.
       context.catch(() => {})
       contexts.set(project, context)
-      project.config.snapshotEnvironment = SNAPSHOT_ENVIRONMENT
+      useSnapshotEnvironment(project, vitest.minor)
     }
     return context
   }

@@ -1,3 +1,4 @@
+import { setImmediate as tick } from 'node:timers/promises'
 import type { Guest } from '@vitest-uml/guest'
 import { describe, expect, it } from 'vitest'
 import { GuestPool } from '../src/guest-pool.js'
@@ -21,15 +22,24 @@ function fakeGuest() {
   return guest
 }
 
-/** A pool of fake guests, with every guest it booted, in order. */
-function fakePool(size: number) {
+/** A pool of fake guests, with every guest it booted, in order, and every one readied again. */
+function fakePool(size: number, { reuse = false } = {}) {
   const booted: ReturnType<typeof fakeGuest>[] = []
-  const pool = new GuestPool(async () => {
-    const guest = fakeGuest()
-    booted.push(guest)
-    return { guest: guest as unknown as Guest }
-  }, size)
-  return { pool, booted }
+  const readied: Guest[] = []
+  const ready = async (guest: Guest) => {
+    readied.push(guest)
+    return { guest }
+  }
+  const pool = new GuestPool(
+    async () => {
+      const guest = fakeGuest()
+      booted.push(guest)
+      return { guest: guest as unknown as Guest }
+    },
+    size,
+    { reuse: reuse && { ready } },
+  )
+  return { pool, booted, readied }
 }
 
 describe('GuestPool', () => {
@@ -61,6 +71,59 @@ describe('GuestPool', () => {
     const pool = new GuestPool(() => Promise.reject(new Error('no kernel')), 1)
     pool.fill()
     await expect(pool.lease()).rejects.toThrow('no kernel')
+    await pool.close()
+  })
+
+  it('with reuse, boots only to replace a guest that does not come back, and leases those handed back after the warm ones', async () => {
+    const { pool, booted, readied } = fakePool(2, { reuse: true })
+    pool.fill()
+    const { guest: first } = await pool.lease()
+    // A leased guest still counts: no boot at the lease.
+    expect(booted).toHaveLength(2)
+    // Handed back before its session ended: the next leases wait for it rather than boot.
+    const ending: { end?: (clean: boolean) => void } = {}
+    pool.handBack(
+      first,
+      new Promise((resolve) => {
+        ending.end = resolve
+      }),
+    )
+    const { guest: second } = await pool.lease()
+    expect(second).toBe(booted[1])
+    const again = pool.lease()
+    ending.end?.(true)
+    expect((await again).guest).toBe(first)
+    expect(readied).toEqual([first])
+    expect(booted).toHaveLength(2)
+    // A guest that ends while out (a hang, a panic, a file left running) is replaced.
+    await second.dispose()
+    expect(booted).toHaveLength(3)
+    // So is one whose session did not end cleanly.
+    pool.handBack(first, Promise.resolve(false))
+    await first.dispose()
+    const { guest: replacement } = await pool.lease()
+    expect(replacement).toBe(booted[2])
+    expect(booted).toHaveLength(4)
+    pool.handBack(replacement, Promise.resolve(true))
+    await pool.close()
+    expect(booted.map((guest) => guest.disposed)).toEqual([1, 1, 1, 1])
+  })
+
+  it('disposes a guest handed back after closing, or to a pool that does not reuse guests', async () => {
+    const { pool, booted } = fakePool(1)
+    pool.fill()
+    const { guest } = await pool.lease()
+    pool.handBack(guest, Promise.resolve(true))
+    await tick()
+    expect(booted[0]?.disposed).toBe(1)
+    const reusing = fakePool(1, { reuse: true })
+    reusing.pool.fill()
+    const { guest: leased } = await reusing.pool.lease()
+    const closing = reusing.pool.close()
+    reusing.pool.handBack(leased, Promise.resolve(true))
+    await closing
+    expect(reusing.booted[0]?.disposed).toBe(1)
+    expect(reusing.readied).toEqual([])
     await pool.close()
   })
 })

@@ -1,6 +1,6 @@
 import { isUmlError } from '@vitest-uml/core'
 import { describe, expect, it } from 'vitest'
-import type { UserConfig } from 'vitest/config'
+import type { ViteUserConfig as UserConfig } from 'vitest/config'
 import { MatrixReporter } from '../src/matrix-reporter.js'
 import { uml } from '../src/uml-plugin.js'
 

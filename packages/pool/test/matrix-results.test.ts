@@ -16,9 +16,9 @@ const module = (project: string, tests: ReturnType<typeof test>[], state = 'pass
   }) as unknown as TestModule
 
 const cells = [
-  { name: 'debian-trixie@6.1', kernel: '6.1', image: 'debian-trixie' },
-  { name: 'debian-trixie@7.2', kernel: '7.2', image: 'debian-trixie' },
-  { name: 'debian-sid@7.2', kernel: '7.2', image: 'debian-sid' },
+  { name: 'debian-trixie@6.1', kernel: '6.1', image: 'debian-trixie', imageLabel: 'debian-trixie' },
+  { name: 'debian-trixie@7.2', kernel: '7.2', image: 'debian-trixie', imageLabel: 'debian-trixie' },
+  { name: 'debian-sid@7.2', kernel: '7.2', image: 'debian-sid', imageLabel: 'debian-sid' },
 ]
 
 it('counts each cell’s tests and spans its files’ time, imports included', () => {

@@ -3,7 +3,7 @@ import type { CellResult } from '../src/matrix-results.js'
 import { renderMatrixMarkdown, renderMatrixTable } from '../src/matrix-table.js'
 
 const result = (image: string, kernel: string, counts: Partial<CellResult> = {}): CellResult => ({
-  cell: { name: `${image}@${kernel}`, kernel, image },
+  cell: { name: `${image}@${kernel}`, kernel, image, imageLabel: image },
   files: 1,
   passed: 0,
   failed: 0,

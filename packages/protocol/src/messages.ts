@@ -5,6 +5,8 @@ export interface ShareMount {
   /** Where the guest mounts it. */
   target: string
   writable: boolean
+  /** Read-only on the host, writable in the guest: writes go to a layer in the guest, gone with it. */
+  copyOnWrite: boolean
 }
 
 /** Sent once, in answer to `hello`: what the agent sets up before it reports `ready`. */
@@ -22,6 +24,13 @@ export interface ExecMessage {
   cwd?: string
   /** Run as this guest user (name or uid) instead of root. */
   user?: string
+  /** Run in a fresh session (see ForkMessage). */
+  session?: boolean
+  /**
+   * Run as root in the root file system of the running session of this forked process (its /tmp,
+   * its copy-on-write shares), starting in its `/`; `user` and `cwd` do not apply.
+   */
+  inSessionOf?: number
 }
 
 /** Starts a Node process in the guest with an IPC channel (like child_process.fork). */
@@ -35,6 +44,12 @@ export interface ForkMessage {
   env?: Record<string, string>
   cwd?: string
   user?: string
+  /**
+   * Run in a fresh session of the booted guest: own mount, PID, UTS and IPC namespaces, the
+   * pristine image as its root under an empty upper layer, its own /tmp and /dev/shm. Everything
+   * it wrote, mounted or started goes when the process ends.
+   */
+  session?: boolean
 }
 
 /** A message for a forked process's IPC channel, in either direction. */
@@ -58,9 +73,27 @@ export interface ShutdownMessage {
 export interface AckMessage {
   t: 'ack'
   bytes: number
+  /** Spooled frames read since the last ack, whose files the host may now delete. */
+  spooled?: number
 }
 
-export type HostMessage = SetupMessage | ExecMessage | ForkMessage | ForkIpcMessage | SignalMessage | ShutdownMessage
+/**
+ * The next frame is too large for the serial line: it waits in the spool file `seq` (see
+ * GUEST_SPOOL_DIR), a whole frame as encodeFrame makes it.
+ */
+export interface SpooledFrameMessage {
+  t: 'spooled'
+  seq: number
+}
+
+export type HostMessage =
+  | SetupMessage
+  | ExecMessage
+  | ForkMessage
+  | ForkIpcMessage
+  | SignalMessage
+  | ShutdownMessage
+  | SpooledFrameMessage
 
 export interface HelloMessage {
   t: 'hello'
@@ -111,6 +144,19 @@ export type AgentMessage =
  * the agent's `ack` before sending more.
  */
 export const HOST_TO_GUEST_WINDOW_BYTES = 2048
+
+/**
+ * Frames to the guest at least this large go through a spool file instead of the serial line. The
+ * line reads its input a byte per host read() (UML's chan_interrupt), about 0.4 MB/s with the
+ * window's acknowledgements; the guest reads a spool file over hostfs at hundreds of MB/s.
+ */
+export const SPOOL_MIN_FRAME_BYTES = 512
+
+/**
+ * Where the guest finds spooled frames: a host directory the sandbox binds read-only inside the
+ * runtime directory, which the guest mounts over hostfs (see RUNTIME_DIR in @vitest-uml/core).
+ */
+export const GUEST_SPOOL_DIR = '/run/vitest-uml/spool'
 
 /** The guest's serial line that carries the channel (`ssl1` on the kernel command line). */
 export const GUEST_CHANNEL_DEVICE = '/dev/ttyS1'

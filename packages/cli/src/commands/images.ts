@@ -1,18 +1,23 @@
 import { resolve } from 'node:path'
 import { createStreamProgress, formatBytes, getCacheDir, UmlError } from '@vitest-uml/core'
-import { buildImage, importImage, listImages, removeImage } from '@vitest-uml/images'
+import { buildImage, importImage, LOCK_FILE_NAME, listImages, pullImage, removeImage } from '@vitest-uml/images'
 import { z } from 'zod'
 import { parseCommandArgs } from '../parse-command-args.js'
 import { formatTable } from '../print-table.js'
 
 const oneName = (what: string) => z.object({ positionals: z.array(z.string()).length(1, `name one ${what}`) })
 const noArgs = z.object({ positionals: z.array(z.string()).max(0) })
+const pullSchema = z.object({
+  update: z.boolean().default(false),
+  lock: z.string().default(LOCK_FILE_NAME),
+  positionals: z.array(z.string()).length(1, 'name one image reference, such as docker.io/library/alpine:3.21'),
+})
 const importSchema = z.object({
-  name: z.string({ error: 'give the image a name with --name' }),
+  name: z.string({ error: 'required: the name to import the image as' }),
   positionals: z.array(z.string()).length(1, 'name one root file system tarball'),
 })
 
-/** `vitest-uml images build|import|list|rm`. */
+/** `vitest-uml images build|pull|import|list|rm`. */
 export async function imagesCommand(args: string[]): Promise<number> {
   const [action, ...rest] = args
   const cacheDir = getCacheDir()
@@ -22,6 +27,19 @@ export async function imagesCommand(args: string[]): Promise<number> {
       const [name] = parseCommandArgs('images build', rest, {}, oneName('recipe')).positionals
       const image = await buildImage(name!, { cacheDir, progress })
       process.stdout.write(`image ${image.name} ready in ${image.path}\n`)
+      return 0
+    }
+    case 'pull': {
+      const flags = parseCommandArgs(
+        'images pull',
+        rest,
+        { update: { type: 'boolean' }, lock: { type: 'string' } },
+        pullSchema,
+      )
+      const lockFile = resolve(flags.lock)
+      const ref = flags.positionals[0]!
+      const image = await pullImage(ref, { cacheDir, progress, lockFile, update: flags.update })
+      process.stdout.write(`image ${image.ref} (${image.digest}) ready in ${image.path}, pinned in ${lockFile}\n`)
       return 0
     }
     case 'import': {
@@ -52,6 +70,6 @@ export async function imagesCommand(args: string[]): Promise<number> {
   }
   throw new UmlError(
     'UML_INVALID_OPTIONS',
-    `vitest-uml images: unknown action ${JSON.stringify(action ?? '')}; use build, import, list or rm.`,
+    `Unknown action ${JSON.stringify(action ?? '')} for \`images\`; use build, pull, import, list or rm.`,
   )
 }

@@ -13,7 +13,7 @@ export async function shellCommand(args: string[]): Promise<number> {
   if (!process.stdin.isTTY) {
     throw new UmlError(
       'UML_INVALID_OPTIONS',
-      'vitest-uml shell needs a terminal on stdin; to script a guest, use `vitest-uml run -- sh -c "..."`.',
+      '`shell` needs a terminal on stdin; to script a guest, use `vitest-uml run -- sh -c "..."`.',
     )
   }
   const status = await runShell(await prepareGuest(flags))
