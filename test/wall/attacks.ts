@@ -499,8 +499,9 @@ export const ATTACKS: Attack[] = [
       ['c02-huge-length', 'a frame header claiming 4 GiB', 'Buffer.from([255, 255, 255, 255])'],
       [
         'c03-wrong-shape',
-        'a well-formed frame of the wrong shape (output whose data is a number)',
-        "frame({ t: 'stdout', id: 1, data: 42 })",
+        'well-formed frames of the wrong shape (output whose data is a number)',
+        // To every process id a guest may have started by now (a session check runs before the worker).
+        "Buffer.concat(Array.from({ length: 64 }, (_, i) => frame({ t: 'stdout', id: i + 1, data: 42 })))",
       ],
     ] as const
   ).map(
