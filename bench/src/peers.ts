@@ -56,7 +56,11 @@ interface Outcome {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { suite: { type: 'string', multiple: true }, json: { type: 'boolean' } } })
+  const { values } = parseArgs({
+    // pnpm passes the `--` of `pnpm peers -- --json` on.
+    args: process.argv.slice(2).filter((arg) => arg !== '--'),
+    options: { suite: { type: 'string', multiple: true }, json: { type: 'boolean' } },
+  })
   const scratch = join(getCacheDir(), 'peers')
   const poolEntry = new URL('../../packages/pool/dist/index.js', import.meta.url).pathname
   const chosen = SUITES.filter((suite) => !values.suite || values.suite.includes(suite.name))
