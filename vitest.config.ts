@@ -1,28 +1,28 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { configDefaults, defineConfig } from 'vitest/config'
 
 /**
- * Each workspace package's name mapped to its sources, so the unit tests run the code as it is
- * now, without a build; the end-to-end tests use the built packages, as users do.
+ * The package's entries mapped to its sources, so the unit tests run the code as it is now, without
+ * a build; the end-to-end tests use the built package, as users do. The worker's entries
+ * (vitest-pool-uml/disk) are not sources of the host side.
  */
-function workspaceSources(): { find: RegExp; replacement: string }[] {
-  const packagesDir = new URL('./packages/', import.meta.url)
-  return readdirSync(packagesDir)
-    .filter((dir) => existsSync(new URL(`${dir}/src/index.ts`, packagesDir)))
-    .map((dir) => {
-      const { name } = JSON.parse(readFileSync(new URL(`${dir}/package.json`, packagesDir), 'utf8')) as { name: string }
-      // The package's main entry only: subpaths (vitest-pool-uml/disk) are not sources of the host side.
-      return { find: new RegExp(`^${name}$`), replacement: fileURLToPath(new URL(`${dir}/src/index.ts`, packagesDir)) }
-    })
-}
+const packageSources = [
+  {
+    find: /^vitest-pool-uml$/,
+    replacement: fileURLToPath(new URL('./packages/vitest-pool-uml/src/index.ts', import.meta.url)),
+  },
+  {
+    find: /^vitest-pool-uml\/api$/,
+    replacement: fileURLToPath(new URL('./packages/vitest-pool-uml/src/api.ts', import.meta.url)),
+  },
+]
 
 export default defineConfig({
   test: {
     projects: [
       {
         // Pure code and host-side logic against stand-ins: seconds, offline, without root or a build.
-        resolve: { alias: workspaceSources() },
+        resolve: { alias: packageSources },
         test: {
           name: 'unit',
           include: ['packages/*/test/**/*.test.ts'],

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian/Ubuntu packages vitest-uml runs on the host (each tool's package is also named
-# in packages/core/src/host-tools.ts, which a unit test holds to this list), through sudo unless
-# this shell is root already, as in containers and CI images that have no sudo.
+# in packages/vitest-pool-uml/src/host/core/host-tools.ts, which a unit test holds to this list),
+# through sudo unless this shell is root already, as in containers and CI images that have no sudo.
 set -euo pipefail
 
 packages=(
@@ -9,7 +9,7 @@ packages=(
   xz-utils zstd ca-certificates debian-archive-keyring slirp4netns perl-base
 )
 # To build UML kernels from source (`vitest-uml kernels build`, `kernel: 'custom-7.2'`; the
-# project's own tests build one): KERNEL_BUILD_TOOLS in packages/core/src/host-tools.ts.
+# project's own tests build one): KERNEL_BUILD_TOOLS in packages/vitest-pool-uml/src/host/core/host-tools.ts.
 kernel_build_packages=(gcc make flex bison bc gzip libc6-dev)
 
 as_root=()

@@ -1,8 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { DEFAULT_IMAGE, ensureImage } from '@vitest-uml/images'
-import { DEFAULT_KERNEL, fetchKernel } from '@vitest-uml/kernels'
+import { DEFAULT_IMAGE, DEFAULT_KERNEL, ensureImage, fetchKernel } from 'vitest-pool-uml/api'
 
 /** Seconds a fresh machine spends fetching the default kernel and building the default image. */
 export async function measureFirstRun(): Promise<number> {

@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Guest, type GuestProcess } from '@vitest-uml/guest'
+import { Guest, type GuestProcess } from 'vitest-pool-uml/api'
 import { defaultGuestOptions } from './measure-guests.js'
 import { percentile } from './stats.js'
 

@@ -2,10 +2,16 @@ import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { setTimeout as delay } from 'node:timers/promises'
-import { getCacheDir } from '@vitest-uml/core'
-import { Guest, type GuestOptions, processTreePids } from '@vitest-uml/guest'
-import { DEFAULT_IMAGE, ensureImage } from '@vitest-uml/images'
-import { DEFAULT_KERNEL, fetchKernel } from '@vitest-uml/kernels'
+import {
+  DEFAULT_IMAGE,
+  DEFAULT_KERNEL,
+  ensureImage,
+  fetchKernel,
+  Guest,
+  type GuestOptions,
+  getCacheDir,
+  processTreePids,
+} from 'vitest-pool-uml/api'
 import { SUITE_DIR } from './measure-suite.js'
 import { median } from './stats.js'
 

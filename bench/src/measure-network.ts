@@ -1,6 +1,6 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { Guest, type GuestOptions, processTreeCpuMs } from '@vitest-uml/guest'
+import { Guest, type GuestOptions, processTreeCpuMs } from 'vitest-pool-uml/api'
 import { defaultGuestOptions, processTreePssMiB } from './measure-guests.js'
 import { median } from './stats.js'
 

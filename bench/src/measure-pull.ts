@@ -3,9 +3,8 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as delay } from 'node:timers/promises'
-import { debianMirror, type Progress } from '@vitest-uml/core'
-import { pullImage } from '@vitest-uml/images'
 import { execa } from 'execa'
+import { debianMirror, type Progress, pullImage } from 'vitest-pool-uml/api'
 import { median, round } from './stats.js'
 
 /** The targets: pull and convert of a ~30 MB image from a registry on this machine. */

@@ -1,4 +1,4 @@
-import { WALL_OFF_VARIABLE } from '@vitest-uml/core'
+import { WALL_OFF_VARIABLE } from 'vitest-pool-uml/api'
 import { type Mode, runSuite, type Workload } from './measure-suite.js'
 import { median } from './stats.js'
 

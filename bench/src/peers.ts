@@ -11,8 +11,8 @@ import { existsSync } from 'node:fs'
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { getCacheDir } from '@vitest-uml/core'
 import { execa } from 'execa'
+import { getCacheDir } from 'vitest-pool-uml/api'
 
 interface Suite {
   name: string
@@ -62,7 +62,7 @@ async function main(): Promise<void> {
     options: { suite: { type: 'string', multiple: true }, json: { type: 'boolean' } },
   })
   const scratch = join(getCacheDir(), 'peers')
-  const poolEntry = new URL('../../packages/pool/dist/index.js', import.meta.url).pathname
+  const poolEntry = new URL('../../packages/vitest-pool-uml/dist/index.js', import.meta.url).pathname
   const chosen = SUITES.filter((suite) => !values.suite || values.suite.includes(suite.name))
   const rows: Record<string, unknown>[] = []
   for (const suite of chosen) {

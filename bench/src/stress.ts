@@ -4,8 +4,8 @@ import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { listMarkedGuests } from '@vitest-uml/guest'
 import { execa } from 'execa'
+import { listMarkedGuests } from 'vitest-pool-uml/api'
 
 /**
  * `pnpm stress`: a generated suite of many test files, 5% of which panic their guest or hang past

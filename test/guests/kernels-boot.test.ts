@@ -1,6 +1,5 @@
-import { getCacheDir } from '@vitest-uml/core'
-import { KERNEL_NAMES, resolveKernel } from '@vitest-uml/kernels'
 import { describe, expect, it } from 'vitest'
+import { getCacheDir, KERNEL_NAMES, resolveKernel } from 'vitest-pool-uml/api'
 import { bootGuest } from '../helpers/boot-guest.js'
 
 describe.each(KERNEL_NAMES)('kernel %s', (name) => {

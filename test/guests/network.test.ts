@@ -3,11 +3,16 @@ import { readFile } from 'node:fs/promises'
 import { createServer, type Server } from 'node:http'
 import { type AddressInfo, createServer as createNetServer } from 'node:net'
 import { networkInterfaces } from 'node:os'
-import { getCacheDir, SANDBOX_KERNEL_DIR, SANDBOX_NODE_DIR } from '@vitest-uml/core'
-import { Guest, processTreePids } from '@vitest-uml/guest'
-import { buildRecipeImage } from '@vitest-uml/images'
 import { execa } from 'execa'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  buildRecipeImage,
+  Guest,
+  getCacheDir,
+  processTreePids,
+  SANDBOX_KERNEL_DIR,
+  SANDBOX_NODE_DIR,
+} from 'vitest-pool-uml/api'
 import { guestOptions, type TestGuestOptions } from '../helpers/boot-guest.js'
 import { waitForNoUmlProcesses } from '../helpers/uml-processes.js'
 

@@ -1,11 +1,9 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join, relative } from 'node:path'
-import { getCacheDir } from '@vitest-uml/core'
-import { resolveImage } from '@vitest-uml/images'
-import { resolveKernel } from '@vitest-uml/kernels'
 import { execa } from 'execa'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { getCacheDir, resolveImage, resolveKernel } from 'vitest-pool-uml/api'
 import { expectKernelLevelAttackFailed, kernelLevelAttack } from '../helpers/guest-attacks.js'
 import { CLI_PATH } from '../helpers/run-cli.js'
 

@@ -1,7 +1,4 @@
-import { getCacheDir } from '@vitest-uml/core'
-import { Guest, type GuestOptions } from '@vitest-uml/guest'
-import { resolveImage } from '@vitest-uml/images'
-import { resolveKernel } from '@vitest-uml/kernels'
+import { Guest, type GuestOptions, getCacheDir, resolveImage, resolveKernel } from 'vitest-pool-uml/api'
 
 export interface TestGuestOptions extends Partial<Omit<GuestOptions, 'kernel' | 'imagePath'>> {
   kernel?: string

@@ -1,5 +1,5 @@
-import { SANDBOX_KERNEL_DIR } from '@vitest-uml/core'
 import { expect } from 'vitest'
+import { SANDBOX_KERNEL_DIR } from 'vitest-pool-uml/api'
 
 /** Loads a kernel module as guest root with init_module(2) (minbase has perl but no kmod). */
 const INSMOD = `perl -e 'open(F, "<", $ARGV[0]) or die "open: $!"; binmode F; local $/; my $img = <F>; my $none = ""; print "init_module=", syscall(175, $img, length($img), $none), "\\n"'`

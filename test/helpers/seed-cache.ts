@@ -1,9 +1,7 @@
 import { mkdir, mkdtemp } from 'node:fs/promises'
 import { join, relative } from 'node:path'
-import { getCacheDir } from '@vitest-uml/core'
-import { resolveImage } from '@vitest-uml/images'
-import { resolveKernel } from '@vitest-uml/kernels'
 import { execa } from 'execa'
+import { getCacheDir, resolveImage, resolveKernel } from 'vitest-pool-uml/api'
 
 /**
  * A new cache (an XDG_CACHE_HOME under `parent`) holding copies of the suite's entries for the

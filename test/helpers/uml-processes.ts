@@ -1,6 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises'
 import { setTimeout as delay } from 'node:timers/promises'
-import { listMarkedGuests } from '@vitest-uml/guest'
+import { listMarkedGuests } from 'vitest-pool-uml/api'
 
 /** Set by the global setup and inherited by every process the suite starts, down to bwrap. */
 export const RUN_MARKER = 'VITEST_UML_E2E_RUN'

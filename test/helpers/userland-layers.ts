@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { debianMirror } from '@vitest-uml/core'
 import { execa } from 'execa'
+import { debianMirror } from 'vitest-pool-uml/api'
 import { tarOf } from './oci-layout.js'
 
 /**

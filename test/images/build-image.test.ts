@@ -1,9 +1,16 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { exists, isUmlError, type Progress } from '@vitest-uml/core'
-import { buildImage, ensureImage, listImages, resolveImage } from '@vitest-uml/images'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  buildImage,
+  ensureImage,
+  exists,
+  isUmlError,
+  listImages,
+  type Progress,
+  resolveImage,
+} from 'vitest-pool-uml/api'
 import { statInImage } from '../helpers/debugfs.js'
 
 /** gid of the `shadow` group in Debian's base-passwd. */

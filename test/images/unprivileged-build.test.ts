@@ -2,9 +2,9 @@ import { chmod, chown, copyFile, mkdtemp, readdir, rm, writeFile } from 'node:fs
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { InstalledImage } from '@vitest-uml/images'
 import { execa } from 'execa'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { InstalledImage } from 'vitest-pool-uml/api'
 import { statInImage } from '../helpers/debugfs.js'
 import { makeTestRootfs, OTHER_ID } from '../helpers/test-rootfs.js'
 

@@ -1,9 +1,8 @@
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { isUmlError } from '@vitest-uml/core'
-import { fetchKernel, getInstalledKernel, listKernels, resolveKernel } from '@vitest-uml/kernels'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { fetchKernel, getInstalledKernel, isUmlError, listKernels, resolveKernel } from 'vitest-pool-uml/api'
 
 // Real network: downloads the pinned 7.2 kernel and trixie's libc from the Debian mirror (~40 MB).
 describe('fetchKernel("7.2") for real', () => {

@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { getCacheDir } from '@vitest-uml/core'
 import { afterEach, expect, it } from 'vitest'
+import { getCacheDir } from 'vitest-pool-uml/api'
 import { createFixtureProject, umlConfig } from '../helpers/fixture-project.js'
 import { runCli } from '../helpers/run-cli.js'
 import { runVitest } from '../helpers/run-vitest.js'

@@ -17,7 +17,7 @@ import { waitForNoUmlProcesses } from '../helpers/uml-processes.js'
  * guest, is 4.0's.
  */
 
-const POOL_DIST = fileURLToPath(new URL('../../packages/pool/dist/', import.meta.url))
+const POOL_DIST = fileURLToPath(new URL('../../packages/vitest-pool-uml/dist/', import.meta.url))
 const VITEST_VERSION = '4.0.18'
 
 /** Each built file of the pool, by its path in dist/. */

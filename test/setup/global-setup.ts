@@ -1,7 +1,14 @@
 import { randomBytes } from 'node:crypto'
-import { createStreamProgress, getCacheDir } from '@vitest-uml/core'
-import { ensureImage, listRecipes } from '@vitest-uml/images'
-import { builtinRecipeNames, ensureKernel, fetchKernel, KERNEL_NAMES } from '@vitest-uml/kernels'
+import {
+  builtinRecipeNames,
+  createStreamProgress,
+  ensureImage,
+  ensureKernel,
+  fetchKernel,
+  getCacheDir,
+  KERNEL_NAMES,
+  listRecipes,
+} from 'vitest-pool-uml/api'
 import { RUN_MARKER } from '../helpers/uml-processes.js'
 
 /**

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { WALL_OFF_VARIABLE } from '@vitest-uml/core'
 import { afterEach, describe, expect, it } from 'vitest'
+import { WALL_OFF_VARIABLE } from 'vitest-pool-uml/api'
 import { runVitest, startVitest } from '../helpers/run-vitest.js'
 import { waitForNoUmlProcesses } from '../helpers/uml-processes.js'
 import { waitFor } from '../helpers/wait-for.js'

@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest'
+import type { ViteUserConfig as UserConfig } from 'vitest/config'
+import { isUmlError } from '../../../src/host/core/index.js'
+import { MatrixReporter } from '../../../src/host/pool/matrix-reporter.js'
+import { uml } from '../../../src/host/pool/uml-plugin.js'
+
+const MATRIX = { kernel: ['6.1', '7.2'], image: ['debian-bookworm', 'debian-trixie'] }
+
+const hooks = (plugin: ReturnType<typeof uml>) => ({
+  config: plugin.config as (config: UserConfig & { configFile?: string }) => UserConfig | undefined,
+  configureVitest: plugin.configureVitest as (context: unknown) => Promise<void>,
+})
+
+const caught = (run: () => unknown): unknown => {
+  try {
+    run()
+  } catch (error) {
+    return error
+  }
+  throw new Error('expected a throw')
+}
+
+describe('uml({ matrix })', () => {
+  it('turns the root config into one project per cell, each extending it', () => {
+    const { config } = hooks(uml({ memory: 256, matrix: MATRIX }))
+    expect(config({ test: { include: ['test/**'] } })).toEqual({
+      test: {
+        projects: ['debian-bookworm@6.1', 'debian-bookworm@7.2', 'debian-trixie@6.1', 'debian-trixie@7.2'].map(
+          (name) => ({ extends: true, test: { name, pool: 'uml' } }),
+        ),
+      },
+    })
+  })
+
+  it('leaves a cell’s own config alone', () => {
+    const { config } = hooks(uml({ matrix: MATRIX }))
+    expect(config({ test: { name: 'debian-trixie@7.2' } })).toBeUndefined()
+  })
+
+  it('refuses a config that has projects of its own', () => {
+    const { config } = hooks(uml({ matrix: MATRIX }))
+    const error = caught(() => config({ configFile: '/p/vitest.config.ts', test: { projects: ['packages/*'] } }))
+    expect(isUmlError(error, 'UML_INVALID_OPTIONS')).toBe(true)
+    expect((error as Error).message).toContain('/p/vitest.config.ts, which has test.projects already')
+  })
+
+  it('gives each cell a pool of its own and adds the table reporter once', async () => {
+    const { config, configureVitest } = hooks(uml({ matrix: MATRIX }))
+    config({})
+    // Merging reports: nothing is prepared, so nothing boots.
+    const vitest = { config: { reporters: [] as unknown[], mergeReports: '.vitest-reports' } }
+    const project = (name: string) => ({ name, config: { pool: 'uml' } as { pool: string; poolRunner?: unknown } })
+    const cells = [project('debian-trixie@7.2'), project('debian-bookworm@6.1')]
+    for (const cell of cells) await configureVitest({ project: cell, vitest })
+    expect(cells[0]!.config.poolRunner).toMatchObject({ name: 'uml' })
+    expect(cells[1]!.config.poolRunner).not.toBe(cells[0]!.config.poolRunner)
+    expect(vitest.config.reporters).toHaveLength(1)
+    expect(vitest.config.reporters[0]).toBeInstanceOf(MatrixReporter)
+
+    const nested = { ...project('packages/a'), vite: { config: { configFile: '/p/packages/a/vitest.config.ts' } } }
+    await expect(configureVitest({ project: nested, vitest })).rejects.toMatchObject({
+      code: 'UML_INVALID_OPTIONS',
+      message: expect.stringContaining('only the root Vitest config can have one'),
+    })
+  })
+})
