@@ -2,7 +2,15 @@ import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { setTimeout as delay } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
-import { createStreamProgress, DEFAULT_IMAGE, ensureImage, ensureKernel, Guest, getCacheDir } from 'vitest-pool-uml/api'
+import {
+  createStreamProgress,
+  DEFAULT_IMAGE,
+  ensureImage,
+  ensureKernel,
+  Guest,
+  getCacheDir,
+  guestKernel,
+} from 'vitest-pool-uml/api'
 import { guestPssMiB } from './measure-guests.js'
 import { SUITE_DIR } from './measure-suite.js'
 import { median, round } from './stats.js'
@@ -81,12 +89,7 @@ async function measureKernels(rounds: number): Promise<KernelFigures[]> {
     for (const kernel of kernels.map((_, index) => kernels[(index + round) % kernels.length]!)) {
       const started = performance.now()
       const guest = await Guest.boot({
-        kernel: {
-          name: kernel.name,
-          dir: kernel.dir,
-          supportsSeccomp: kernel.supportsSeccomp,
-          supportsTimeTravel: kernel.supportsTimeTravel,
-        },
+        kernel: guestKernel(kernel),
         imagePath: image.path,
         cacheDir,
         shares: [{ hostPath: nodeModules }, { hostPath: dirname(probe) }],

@@ -1,4 +1,4 @@
-import { Guest, type GuestOptions, getCacheDir, resolveImage, resolveKernel } from 'vitest-pool-uml/api'
+import { Guest, type GuestOptions, getCacheDir, guestKernel, resolveImage, resolveKernel } from 'vitest-pool-uml/api'
 
 export interface TestGuestOptions extends Partial<Omit<GuestOptions, 'kernel' | 'imagePath'>> {
   kernel?: string
@@ -12,12 +12,7 @@ export async function guestOptions(options: TestGuestOptions = {}): Promise<Gues
   const kernel = await resolveKernel(kernelName, { cacheDir })
   const image = await resolveImage(imageName, { cacheDir })
   return {
-    kernel: {
-      name: kernel.name,
-      dir: kernel.dir,
-      supportsSeccomp: kernel.supportsSeccomp,
-      supportsTimeTravel: kernel.supportsTimeTravel,
-    },
+    kernel: guestKernel(kernel),
     imagePath: image.path,
     cacheDir,
     ...rest,

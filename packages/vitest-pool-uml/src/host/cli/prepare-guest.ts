@@ -1,6 +1,6 @@
 import { resolve } from 'node:path'
 import { createStreamProgress, getCacheDir } from '../core/index.js'
-import type { GuestOptions, Share } from '../guest/index.js'
+import { type GuestOptions, guestKernel, type Share } from '../guest/index.js'
 import { DEFAULT_IMAGE, ensureImage, LOCK_FILE_NAME } from '../images/index.js'
 import { DEFAULT_KERNEL, ensureKernel } from '../kernels/index.js'
 import { type GuestFlags, networkOption } from './guest-flags.js'
@@ -21,12 +21,7 @@ export async function prepareGuest(flags: GuestFlags, shares: Share[] = []): Pro
     frozen: Boolean(process.env.CI),
   })
   return {
-    kernel: {
-      name: kernel.name,
-      dir: kernel.dir,
-      supportsSeccomp: kernel.supportsSeccomp,
-      supportsTimeTravel: kernel.supportsTimeTravel,
-    },
+    kernel: guestKernel(kernel),
     imagePath: image.path,
     cacheDir,
     shares,

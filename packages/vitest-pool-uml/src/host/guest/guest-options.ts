@@ -91,6 +91,12 @@ export const guestOptionsSchema = z.object({
 
 export type GuestOptions = z.input<typeof guestOptionsSchema>
 export type ResolvedGuestOptions = z.output<typeof guestOptionsSchema>
+
+/** What a guest takes of a prepared kernel (a kernel's cache entry describes more). */
+export function guestKernel(kernel: ResolvedGuestOptions['kernel']): ResolvedGuestOptions['kernel'] {
+  const { name, dir, supportsSeccomp, supportsTimeTravel } = kernel
+  return { name, dir, supportsSeccomp, supportsTimeTravel }
+}
 export type Share = z.input<typeof shareSchema>
 
 /** Validates a guest's options at the API's edge (Guest.boot, runShell). */

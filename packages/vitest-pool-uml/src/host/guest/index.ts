@@ -4,6 +4,7 @@ export { type ExecOptions, type ExecResult, type ForkOptions, Guest } from './gu
 export {
   GUEST_DEFAULTS,
   type GuestOptions,
+  guestKernel,
   parseGuestOptions,
   type ResolvedGuestOptions,
   type Share,

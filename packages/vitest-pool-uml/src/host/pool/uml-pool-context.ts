@@ -8,7 +8,7 @@ import {
   removeAbandonedEntries,
   WALL_OFF_VARIABLE,
 } from '../core/index.js'
-import { checkTimeTravel, Guest, type GuestOptions, type GuestProcess } from '../guest/index.js'
+import { checkTimeTravel, Guest, type GuestOptions, type GuestProcess, guestKernel } from '../guest/index.js'
 import { LOCK_FILE_NAME, removeCacheTree } from '../images/index.js'
 import { ensureKernel } from '../kernels/index.js'
 import { GuestPool, type WarmGuest } from './guest-pool.js'
@@ -78,17 +78,12 @@ export async function createPoolContext(
   const progress = createStreamProgress()
   await removeAbandonedEntries(cacheDir, { remove: removeCacheTree })
   const kernel = await ensureKernel(options.kernel, { cacheDir, progress, recipes: options.kernels, baseDir: root })
-  const guestKernel = {
-    name: kernel.name,
-    dir: kernel.dir,
-    supportsSeccomp: kernel.supportsSeccomp,
-    supportsTimeTravel: kernel.supportsTimeTravel,
-  }
-  checkTimeTravel(guestKernel, options.time)
+  const kernelForGuests = guestKernel(kernel)
+  checkTimeTravel(kernelForGuests, options.time)
   const configFile = project.vite.config.configFile || undefined
   const image = await prepareImage(options.image, {
     recipes: options.images,
-    kernel: guestKernel,
+    kernel: kernelForGuests,
     cacheDir,
     progress,
     // Beside the config, which a project commits with it; in CI only what it pins is pulled.
@@ -107,7 +102,7 @@ export async function createPoolContext(
   )
   recordTiming('wall-prepare', performance.now() - hiding)
   const guestOptions: GuestOptions = {
-    kernel: guestKernel,
+    kernel: kernelForGuests,
     imagePath: image.path,
     cacheDir,
     memoryMiB: options.memory,
