@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { execa } from 'execa'
+import type { FileStatsRecord } from 'vitest-pool-uml/api'
 import { generateLibrary } from './generate-library.js'
 
 export const SUITE_DIR = fileURLToPath(new URL('../suite/', import.meta.url))
@@ -50,15 +51,7 @@ const MODE_ARGS: Record<Mode, string[]> = {
 const MODE_ENV: Partial<Record<Mode, Record<string, string>>> = { 'fresh-kernel': { BENCH_FRESH_KERNEL: '1' } }
 
 /** What one test file (or, without isolation, one batch of files) cost in a guest. */
-export interface FileStats {
-  wallMs: number
-  rpcMs: number[]
-  bytesToGuest: number
-  bytesFromGuest: number
-  guestCpuMs: number
-  /** Host time spent in the RPC wall's checks (0 with the wall off). */
-  wallChecksMs: number
-}
+export type FileStats = FileStatsRecord
 
 export interface SuiteRun {
   workload: string

@@ -4,3 +4,5 @@ export * from './host/core/index.js'
 export * from './host/guest/index.js'
 export * from './host/images/index.js'
 export * from './host/kernels/index.js'
+// What the pool records per test file when asked for timings, as `pnpm bench` reads it.
+export type { FileStatsRecord } from './host/pool/timings.js'

@@ -21,7 +21,7 @@ export interface FileStatsRecord {
   bytesToGuest: number
   bytesFromGuest: number
   guestCpuMs: number
-  /** Host time spent in the RPC wall's checks of the file's messages, both ways. */
+  /** Host time spent in the RPC wall's checks of the file's messages, both ways (0 with the wall off). */
   wallChecksMs: number
 }
 
