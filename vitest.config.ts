@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url'
 import { configDefaults, defineConfig } from 'vitest/config'
+import { BuiltKernelsLastSequencer } from './test/setup/built-kernels-last.js'
 
 /**
  * The package's entries mapped to its sources, so the unit tests run the code as it is now, without
@@ -19,6 +20,7 @@ const packageSources = [
 
 export default defineConfig({
   test: {
+    sequence: { sequencer: BuiltKernelsLastSequencer },
     projects: [
       {
         // Pure code and host-side logic against stand-ins: seconds, offline, without root or a build.

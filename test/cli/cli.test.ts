@@ -4,11 +4,15 @@ import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { execa } from 'execa'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { debianMirror, findHostTool, getCacheDir, HOST_TOOLS, type HostTool } from 'vitest-pool-uml/api'
+import { awaitBuiltKernels, KERNEL_BUILDS_TIMEOUT_MS } from '../helpers/kernel-builds.js'
 import { CLI_PATH, runCli } from '../helpers/run-cli.js'
 import { listProcessesMentioning, listUmlProcesses, waitForNoUmlProcesses } from '../helpers/uml-processes.js'
 import { waitFor } from '../helpers/wait-for.js'
+
+// custom-7.2, compiled in the background since the global setup.
+beforeAll(awaitBuiltKernels, KERNEL_BUILDS_TIMEOUT_MS)
 
 afterEach(async () => {
   expect(await waitForNoUmlProcesses()).toEqual([])

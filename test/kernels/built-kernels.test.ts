@@ -7,14 +7,18 @@ import { basename, join } from 'node:path'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { execa } from 'execa'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { builtKernelsRoot, debianMirror, fileSha256, getCacheDir, MANIFEST, resolveKernel } from 'vitest-pool-uml/api'
 import { bootGuest } from '../helpers/boot-guest.js'
 import { createFixtureProject, umlConfig } from '../helpers/fixture-project.js'
+import { awaitBuiltKernels, KERNEL_BUILDS_TIMEOUT_MS } from '../helpers/kernel-builds.js'
 import { runCli } from '../helpers/run-cli.js'
 import { runVitest } from '../helpers/run-vitest.js'
 import { useScratchDir } from '../helpers/scratch-dir.js'
 import { waitForNoUmlProcesses } from '../helpers/uml-processes.js'
+
+// custom-7.2, compiled in the background since the global setup.
+beforeAll(awaitBuiltKernels, KERNEL_BUILDS_TIMEOUT_MS)
 
 afterEach(async () => {
   expect(await waitForNoUmlProcesses()).toEqual([])

@@ -1,10 +1,14 @@
 import { readFile } from 'node:fs/promises'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { bootGuest } from '../helpers/boot-guest.js'
 import { createFixtureProject, umlConfig } from '../helpers/fixture-project.js'
+import { awaitBuiltKernels, KERNEL_BUILDS_TIMEOUT_MS } from '../helpers/kernel-builds.js'
 import { runCli } from '../helpers/run-cli.js'
 import { fileCounts, fileResults, runVitest } from '../helpers/run-vitest.js'
 import { listUmlProcesses, waitForNoUmlProcesses } from '../helpers/uml-processes.js'
+
+// custom-7.2, compiled in the background since the global setup.
+beforeAll(awaitBuiltKernels, KERNEL_BUILDS_TIMEOUT_MS)
 
 afterEach(async () => {
   expect(await waitForNoUmlProcesses()).toEqual([])
