@@ -3,16 +3,22 @@
 # busybox), else perl (Debian's minbase has perl but no kmod). A module built into the kernel is
 # not in modules.dep and needs nothing; one already loaded is fine.
 load_modules() {
-  modules_dir=/run/vitest-uml/kernel/modules/$(uname -r)
+  read -r release < /proc/sys/kernel/osrelease
+  modules_dir=/run/vitest-uml/kernel/modules/$release
   [ -f "$modules_dir/modules.dep" ] || return 0
+  # One grep for all the names (a module has one line of its own, `path: deps`).
+  pattern=
+  for name in "$@"; do pattern="$pattern${pattern:+|}$name"; done
+  lines=$(grep -E "/($pattern)\.ko[.a-z]*:" "$modules_dir/modules.dep") || return 0
   paths=
-  for name in "$@"; do
-    line=$(grep -m1 "/$name\.ko[.a-z]*:" "$modules_dir/modules.dep") || continue
+  while read -r line; do
     # A line lists every dependency, the one to load last first: load them from the end.
     deps=
     for dep in ${line#*:}; do deps="$modules_dir/$dep $deps"; done
     paths="$paths $deps $modules_dir/${line%%:*}"
-  done
+  done <<EOF
+$lines
+EOF
   [ -n "$paths" ] || return 0
   if command -v insmod >/dev/null; then
     for path in $paths; do insmod "$path" 2>/dev/null; done

@@ -16,9 +16,11 @@ const LOWER_DIR = '/run/vitest-uml-lower'
  * Mounts host directories over hostfs. Newer kernels take `hostfs=<dir>`, older ones (5.10, 6.1)
  * the bare directory as mount data; the sandbox on the host decides what is really writable.
  * A copy-on-write share is the read-only host directory under an overlay whose upper layer is in
- * the guest: the guest writes where it likes, the host's files never change.
+ * the guest: the guest writes where it likes, the host's files never change. All mounts are made
+ * by one shell: a fork of Node costs several times a shell's fork of `mount` in a guest.
  */
 export function mountShares(shares: ShareMount[]): void {
+  const steps: string[][][] = []
   if (shares.some((share) => share.copyOnWrite)) {
     if (!/\toverlay\n/.test(readFileSync('/proc/filesystems', 'utf8'))) {
       throw new Error(
@@ -27,33 +29,65 @@ export function mountShares(shares: ShareMount[]): void {
       )
     }
     mkdirSync(COW_DIR, { recursive: true })
-    run('mount', ['-o', 'bind', COW_DIR, COW_DIR])
+    steps.push([['mount', '-o', 'bind', COW_DIR, COW_DIR]])
   }
+  const overlays: Array<{ lower: string; target: string }> = []
   shares.forEach((share, index) => {
     if (!share.copyOnWrite) {
-      mountHostfs(share.source, share.target, share.writable)
+      mkdirSync(share.target, { recursive: true })
+      steps.push(hostfsMount(share.source, share.target, share.writable))
       return
     }
     const lower = `${LOWER_DIR}/${index}`
     const upper = `${COW_DIR}/${index}/upper`
     const work = `${COW_DIR}/${index}/work`
-    mountHostfs(share.source, lower, false)
-    for (const dir of [upper, work, share.target]) mkdirSync(dir, { recursive: true })
-    run('mount', [
-      '-t',
-      'overlay',
-      '-o',
-      `lowerdir=${lower},upperdir=${upper},workdir=${work}`,
-      'overlay',
-      share.target,
+    for (const dir of [lower, upper, work, share.target]) mkdirSync(dir, { recursive: true })
+    steps.push(hostfsMount(share.source, lower, false), [
+      ['mount', '-t', 'overlay', '-o', `lowerdir=${lower},upperdir=${upper},workdir=${work}`, 'overlay', share.target],
     ])
-    if (!opensFiles(share.target)) {
-      // Kernel 5.10's hostfs opens files by the path overlayfs hands it, not its own: every open
-      // fails with ENOENT. The share stays read-only there.
-      run('umount', [share.target])
-      run('mount', ['-o', 'move', lower, share.target])
-    }
+    overlays.push({ lower, target: share.target })
   })
+  runSteps(steps)
+  // Kernel 5.10's hostfs opens files by the path overlayfs hands it, not its own: every open
+  // fails with ENOENT. The share stays read-only there.
+  const broken = overlays.filter(({ target }) => !opensFiles(target))
+  runSteps(broken.flatMap(({ lower, target }) => [[['umount', target]], [['mount', '-o', 'move', lower, target]]]))
+}
+
+/** A hostfs mount, in the form newer kernels take, else in the older one. */
+function hostfsMount(source: string, target: string, writable: boolean): string[][] {
+  const mode = writable ? 'rw' : 'ro'
+  return [`${mode},hostfs=${source}`, `${mode},${source}`].map((options) => [
+    'mount',
+    '-t',
+    'hostfs',
+    '-o',
+    options,
+    'none',
+    target,
+  ])
+}
+
+/** A word for the shell, quoted. */
+const quote = (word: string) => `'${word.replaceAll("'", `'\\''`)}'`
+
+/**
+ * Runs each step in one shell, in order, and throws with the shell's error output at the first
+ * that fails. A step is one command, or alternatives tried in order until one succeeds (the
+ * error output of all but the last is dropped).
+ */
+function runSteps(steps: string[][][]): void {
+  if (steps.length === 0) return
+  const script = steps
+    .map((alternatives) => {
+      const lines = alternatives.map((argv) => argv.map(quote).join(' '))
+      const tried = lines.map((line, index) => (index < lines.length - 1 ? `${line} 2>/dev/null` : line)).join(' || ')
+      return `${tried} || { echo ${quote(`${lines.at(-1)} failed`)} >&2; exit 1; }`
+    })
+    .join('\n')
+  const result = spawnSync('sh', ['-c', script], { encoding: 'utf8' })
+  if (result.status !== 0)
+    throw new Error(result.stderr.trim() || result.error?.message || 'mounting the shares failed')
 }
 
 /** Whether a regular file in the first few levels of a directory can be opened (true if none is found). */
@@ -76,24 +110,4 @@ function opensFiles(dir: string): boolean {
     }
   }
   return true
-}
-
-function mountHostfs(source: string, target: string, writable: boolean): void {
-  mkdirSync(target, { recursive: true })
-  const mode = writable ? 'rw' : 'ro'
-  const attempts = [`${mode},hostfs=${source}`, `${mode},${source}`]
-  const failures: string[] = []
-  const mounted = attempts.some((options) => {
-    const result = spawnSync('mount', ['-t', 'hostfs', '-o', options, 'none', target], { encoding: 'utf8' })
-    if (result.status !== 0) failures.push(`${options}: ${result.stderr.trim() || result.error?.message}`)
-    return result.status === 0
-  })
-  if (!mounted) throw new Error(`Cannot mount ${source} at ${target}: ${failures.join('; ')}`)
-}
-
-function run(command: string, args: string[]): void {
-  const result = spawnSync(command, args, { encoding: 'utf8' })
-  if (result.status !== 0) {
-    throw new Error(`${command} ${args.join(' ')} failed: ${result.stderr.trim() || result.error?.message}`)
-  }
 }
