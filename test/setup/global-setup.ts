@@ -24,15 +24,7 @@ export default async function setup(): Promise<() => Promise<void>> {
     const cacheDir = getCacheDir()
     const progress = createStreamProgress()
     for (const name of KERNEL_NAMES) await fetchKernel(name, { cacheDir, progress })
-    // Two images at a time: an mmdebstrap keeps about one core busy (apt and dpkg run one at a time).
-    const recipes = await listRecipes()
-    const lane = async (first: number) => {
-      const progress = createStreamProgress()
-      for (let index = first; index < recipes.length; index += 2) {
-        await ensureImage(recipes[index]!.name, { cacheDir, progress })
-      }
-    }
-    await Promise.all([lane(0), lane(1)])
+    for (const recipe of await listRecipes()) await ensureImage(recipe.name, { cacheDir, progress })
   } catch (error) {
     await stopKernelBuilds()
     throw error
