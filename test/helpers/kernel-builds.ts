@@ -59,7 +59,13 @@ export async function startKernelBuilds(): Promise<() => Promise<void>> {
   })()
   return async () => {
     stopped = true
-    if (current?.pid !== undefined && current.exitCode === null) process.kill(-current.pid, 'SIGTERM')
+    if (current?.pid !== undefined && current.exitCode === null) {
+      try {
+        process.kill(-current.pid, 'SIGTERM')
+      } catch {
+        // It ended meanwhile.
+      }
+    }
     await builds
     // The compile's own summary (files compiled, wall time) for the CI log, or what the CLI said last.
     const lines = outputs.join('\n').split('\n').filter(Boolean)
