@@ -10,9 +10,9 @@ import { waitFor } from './wait-for.js'
 
 /**
  * The built-in kernel recipes (custom-7.2: about 15 minutes of CPU) compile in the background at
- * the lowest CPU priority while the files that need no built kernel run, as their guests leave a
- * core idle much of the time. A file that needs them calls awaitBuiltKernels() in a beforeAll,
- * which also makes it run after the others (see built-kernels-last.ts).
+ * the lowest CPU priority, beside the image builds and then the files that need no built kernel,
+ * so that only the files that boot one wait for them. Such a file calls awaitBuiltKernels() in a
+ * beforeAll, which also makes it run after the others (see built-kernels-last.ts).
  */
 const STATE_VARIABLE = 'VITEST_UML_E2E_KERNEL_BUILDS'
 
