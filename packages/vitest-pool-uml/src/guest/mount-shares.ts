@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process'
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { ShareMount } from '../shared/index.js'
+import { type ShareMount, shellQuote } from '../shared/index.js'
 
 /**
  * Where copy-on-write shares keep what the guest wrote over them: on the guest's own disk (so it
@@ -68,9 +68,6 @@ function hostfsMount(source: string, target: string, writable: boolean): string[
   ])
 }
 
-/** A word for the shell, quoted. */
-const quote = (word: string) => `'${word.replaceAll("'", `'\\''`)}'`
-
 /**
  * Runs each step in one shell, in order, and throws with the shell's error output at the first
  * that fails. A step is one command, or alternatives tried in order until one succeeds (the
@@ -80,9 +77,9 @@ function runSteps(steps: string[][][]): void {
   if (steps.length === 0) return
   const script = steps
     .map((alternatives) => {
-      const lines = alternatives.map((argv) => argv.map(quote).join(' '))
+      const lines = alternatives.map((argv) => argv.map(shellQuote).join(' '))
       const tried = lines.map((line, index) => (index < lines.length - 1 ? `${line} 2>/dev/null` : line)).join(' || ')
-      return `${tried} || { echo ${quote(`${lines.at(-1)} failed`)} >&2; exit 1; }`
+      return `${tried} || { echo ${shellQuote(`${lines.at(-1)} failed`)} >&2; exit 1; }`
     })
     .join('\n')
   const result = spawnSync('sh', ['-c', script], { encoding: 'utf8' })

@@ -1,4 +1,5 @@
 import { execa, type Result } from 'execa'
+import { shellQuote } from '../../shared/index.js'
 import { diesWithParent, UmlError } from '../core/index.js'
 
 export type ImageFailureCode = 'UML_IMAGE_BUILD_FAILED' | 'UML_IMAGE_IMPORT_FAILED' | 'UML_IMAGE_PULL_FAILED'
@@ -83,9 +84,4 @@ function toolFailure(command: string[], result: Result, options: RunToolOptions)
     details: { command, exitCode: result.exitCode, stderrTail },
     evidence: stderrTail || undefined,
   })
-}
-
-/** One word for `sh`, whatever it holds. */
-function shellQuote(word: string): string {
-  return `'${word.replaceAll("'", `'\\''`)}'`
 }
