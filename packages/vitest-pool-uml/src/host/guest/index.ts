@@ -1,3 +1,4 @@
+export { agentDistDir } from './agent-dist-dir.js'
 export { checkTimeTravel } from './check-inputs.js'
 export { ConsoleLog } from './console-log.js'
 export { type ExecOptions, type ExecResult, type ForkOptions, Guest } from './guest.js'
@@ -17,4 +18,4 @@ export { allowEntrySchema, forwardPairSchema, type NetworkOption, networkSchema 
 export { prepareNodeRuntime } from './node-runtime.js'
 export { processTreeCpuMs, processTreePids } from './process-tree.js'
 export { runShell } from './run-shell.js'
-export { agentDistDir, guestSandboxArgs } from './spawn-uml.js'
+export { guestSandboxArgs } from './spawn-uml.js'

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { copyFile, mkdir, stat } from 'node:fs/promises'
+import { copyFile, mkdir, readFile, stat } from 'node:fs/promises'
 import { basename, join } from 'node:path'
 import { execa } from 'execa'
 import {
@@ -10,6 +10,10 @@ import {
   UmlError,
   writeDirAtomically,
 } from '../core/index.js'
+import { agentDistDir } from './agent-dist-dir.js'
+
+/** The library (src/guest/node-shim.c) the guest's Node loads ahead of its C library. */
+export const NODE_SHIM_LIBRARY = 'node-shim.so'
 
 export interface NodeRuntimeOptions {
   cacheDir: string
@@ -20,13 +24,26 @@ export interface NodeRuntimeOptions {
 /**
  * A copy of the host's Node binary that runs in any guest userland: its interpreter and library
  * path point at copies of the host's own C libraries under SANDBOX_NODE_LIB_DIR, so it needs
- * nothing from the guest's libc (a bullseye or musl userland runs it just the same). Cached per
- * Node binary. Returns the directory holding `bin/node` and `lib/`.
+ * nothing from the guest's libc (a bullseye or musl userland runs it just the same). It also
+ * loads NODE_SHIM_LIBRARY first, which spares it the traps into the guest kernel that cost most
+ * in UML (see that file). Cached per Node binary and shim. Returns the directory holding `bin/node` and `lib/`.
  */
 export async function prepareNodeRuntime(options: NodeRuntimeOptions): Promise<string> {
   const nodePath = options.nodePath ?? process.execPath
   const info = await stat(nodePath)
-  const identity = createHash('sha256').update(`${nodePath}\0${info.size}\0${info.mtimeMs}`).digest('hex').slice(0, 12)
+  const shim = join(agentDistDir(), NODE_SHIM_LIBRARY)
+  const shimBytes = await readFile(shim).catch((error: unknown) => {
+    throw new UmlError(
+      'UML_NODE_RUNTIME_FAILED',
+      `${shim} is missing: vitest-uml's package was not built. Run its build (it needs gcc).`,
+      { cause: error, details: { binary: shim } },
+    )
+  })
+  const identity = createHash('sha256')
+    .update(`${nodePath}\0${info.size}\0${info.mtimeMs}\0`)
+    .update(shimBytes)
+    .digest('hex')
+    .slice(0, 12)
   const dir = join(options.cacheDir, 'node', `${process.version}-${identity}`)
   if (await exists(join(dir, 'bin', 'node'))) return dir
   const patchelf = await requireHostTool('patchelf', 'to let the host Node binary run inside guests')
@@ -35,9 +52,10 @@ export async function prepareNodeRuntime(options: NodeRuntimeOptions): Promise<s
     await mkdir(join(temp, 'lib'))
     const libraries = await listSharedLibraries(nodePath)
     for (const library of libraries) await copyFile(library.path, join(temp, 'lib', library.name))
+    await copyFile(shim, join(temp, 'lib', NODE_SHIM_LIBRARY))
     const binary = join(temp, 'bin', 'node')
     await copyFile(nodePath, binary)
-    const args = [
+    const paths = [
       '--set-interpreter',
       `${SANDBOX_NODE_LIB_DIR}/${LOADER_NAME}`,
       '--force-rpath',
@@ -45,7 +63,10 @@ export async function prepareNodeRuntime(options: NodeRuntimeOptions): Promise<s
       SANDBOX_NODE_LIB_DIR,
     ]
     try {
-      await execa(patchelf, [...args, binary])
+      await execa(patchelf, [...paths, binary])
+      // Put first among the needed libraries, so its functions take the C library's place. A
+      // second run: patchelf 0.14 given both at once writes the library's name as the rpath.
+      await execa(patchelf, ['--add-needed', NODE_SHIM_LIBRARY, binary])
     } catch (error) {
       throw new UmlError(
         'UML_NODE_RUNTIME_FAILED',

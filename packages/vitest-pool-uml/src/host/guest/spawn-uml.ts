@@ -1,7 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { constants } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { GUEST_SPOOL_DIR } from '../../shared/index.js'
 import {
   buildSandboxArgs,
@@ -14,6 +13,7 @@ import {
   SANDBOX_SHARES_DIR,
   type SandboxMount,
 } from '../core/index.js'
+import { agentDistDir } from './agent-dist-dir.js'
 import type { ResolvedGuestOptions } from './guest-options.js'
 import { hostLoopsPerJiffy } from './host-loops-per-jiffy.js'
 import { buildKernelCommandLine, SANDBOX_DISK_DIR } from './kernel-command-line.js'
@@ -43,14 +43,6 @@ export interface SpawnedUml {
 
 export function sandboxSharePath(index: number): string {
   return `${SANDBOX_SHARES_DIR}/${index}`
-}
-
-/**
- * The guest side of vitest-uml (agent and runtime init): the package's `dist/guest/`, found from
- * `src/host/guest/` and `dist/host/guest/` alike, so the sources use the built agent too.
- */
-export function agentDistDir(): string {
-  return fileURLToPath(new URL('../../../dist/guest', import.meta.url))
 }
 
 /**

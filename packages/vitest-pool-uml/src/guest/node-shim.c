@@ -1,0 +1,213 @@
+/*
+ * Fewer traps into the guest kernel, for the Node that runs in guests. Linked into the guest's copy
+ * of Node ahead of the C library (see host/guest/node-runtime.ts).
+ *
+ * Clock reads. UML has no working vDSO: every clock_gettime in a guest is a system call, which UML
+ * turns into a round trip between host processes (33 us on a machine where the host reads its
+ * clock in 0.2 us). V8 reads the monotonic clock about ten times per function it compiles, so
+ * loading modules in a guest spent much of its time there. This library answers CLOCK_MONOTONIC,
+ * CLOCK_REALTIME, gettimeofday and time from the CPU's time stamp counter, anchored to a real read
+ * of the guest's clock at most every few milliseconds.
+ *
+ * It stays out of the way where the counter does not track the guest's clock: in UML's time-travel
+ * mode (`time-travel` on the kernel command line), where the clock jumps while the CPU does not,
+ * every call is a system call, as without it; and a real read that disagrees with the
+ * extrapolation starts its calibration again. A clock set in the guest (`date -s`) shows within
+ * one resync interval.
+ *
+ * Freestanding (no C library, no libgcc), so it loads into any process whatever its libc.
+ */
+#include <stdint.h>
+#include <stddef.h>
+
+#define CLOCK_REALTIME 0
+#define CLOCK_MONOTONIC 1
+#define SYS_READ 0
+#define SYS_CLOSE 3
+#define SYS_GETTIMEOFDAY 96
+#define SYS_TIME 201
+#define SYS_CLOCK_GETTIME 228
+#define SYS_OPENAT 257
+#define AT_FDCWD (-100)
+
+/* The longest a clock is extrapolated before it is read again. */
+#define MAX_RESYNC_NS 4000000
+/* Extrapolate over at most 1/16 of the calibration span: its error shrinks as the span grows. */
+#define RESYNC_SPAN_SHIFT 4
+#define MIN_CALIBRATION_NS 1000000
+#define DRIFT_LIMIT_NS 1000000
+#define SLOW_READ_FACTOR 4
+
+struct timespec_k { int64_t tv_sec; int64_t tv_nsec; };
+struct timeval_k { int64_t tv_sec; int64_t tv_usec; };
+
+struct anchor { uint64_t tsc; int64_t ns; };
+struct clock_state {
+  volatile uint32_t seq;
+  struct anchor at;
+};
+
+enum { UNKNOWN = 0, ENABLED = 1, DISABLED = 2 };
+/* DISABLED under time travel, decided at the first read. */
+static volatile int mode = UNKNOWN;
+static struct clock_state clocks[2];
+/* Nanoseconds per tick in 32.32 fixed point, from the first monotonic read to the latest. */
+static volatile uint64_t mult;
+static volatile uint64_t resync_ticks;
+static struct anchor baseline;
+static volatile int64_t last_monotonic;
+static volatile int writer;
+static uint64_t fastest_read;
+
+static long sys3(long n, long a, long b, long c) {
+  long r;
+  __asm__ volatile("syscall" : "=a"(r) : "a"(n), "D"(a), "S"(b), "d"(c) : "rcx", "r11", "memory");
+  return r;
+}
+
+static inline uint64_t rdtsc(void) {
+  uint32_t lo, hi;
+  __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+  return ((uint64_t)hi << 32) | lo;
+}
+
+static int64_t to_ns(const struct timespec_k *ts) { return ts->tv_sec * 1000000000 + ts->tv_nsec; }
+
+static void from_ns(int64_t ns, struct timespec_k *ts) {
+  ts->tv_sec = ns / 1000000000;
+  ts->tv_nsec = ns % 1000000000;
+  if (ts->tv_nsec < 0) {
+    ts->tv_nsec += 1000000000;
+    ts->tv_sec -= 1;
+  }
+}
+
+static int contains(const char *text, long length, const char *word) {
+  for (long i = 0; i < length; i++) {
+    long j = 0;
+    while (word[j] && i + j < length && text[i + j] == word[j]) j++;
+    if (!word[j]) return 1;
+  }
+  return 0;
+}
+
+static int decide_mode(void) {
+  char cmdline[4096];
+  long fd = sys3(SYS_OPENAT, AT_FDCWD, (long)"/proc/cmdline", 0);
+  if (fd < 0) return DISABLED;
+  long length = sys3(SYS_READ, fd, (long)cmdline, sizeof cmdline);
+  sys3(SYS_CLOSE, fd, 0, 0);
+  if (length <= 0) return DISABLED;
+  return contains(cmdline, length, "time-travel") ? DISABLED : ENABLED;
+}
+
+static int64_t raise_monotonic(int64_t ns) {
+  int64_t seen = __atomic_load_n(&last_monotonic, __ATOMIC_RELAXED);
+  while (seen < ns && !__atomic_compare_exchange_n(&last_monotonic, &seen, ns, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+  }
+  return seen > ns ? seen : ns;
+}
+
+static int64_t extrapolate(const struct anchor *at, uint64_t tsc, uint64_t m) {
+  return at->ns + (int64_t)(((unsigned __int128)(tsc - at->tsc) * m) >> 32);
+}
+
+static void anchor(int id, struct anchor now) {
+  struct clock_state *c = &clocks[id];
+  uint64_t m = mult;
+  /* The monotonic clock only (the real-time one may be set), over short gaps (the calibration's error grows with the gap). */
+  if (id == CLOCK_MONOTONIC && m && c->at.tsc && now.tsc > c->at.tsc && now.tsc - c->at.tsc <= 2 * resync_ticks) {
+    int64_t drift = extrapolate(&c->at, now.tsc, m) - now.ns;
+    if (drift > DRIFT_LIMIT_NS || drift < -DRIFT_LIMIT_NS) {
+      mult = 0;
+      baseline.tsc = 0;
+    }
+  }
+  if (id == CLOCK_MONOTONIC) {
+    if (!baseline.tsc || now.tsc <= baseline.tsc) {
+      baseline = now;
+    } else if (now.ns - baseline.ns >= MIN_CALIBRATION_NS) {
+      uint64_t span = (uint64_t)(now.ns - baseline.ns);
+      m = (uint64_t)((double)span * 4294967296.0 / (double)(now.tsc - baseline.tsc));
+      uint64_t interval = span >> RESYNC_SPAN_SHIFT;
+      if (interval > MAX_RESYNC_NS) interval = MAX_RESYNC_NS;
+      resync_ticks = (interval << 32) / m;
+      mult = m;
+    }
+  }
+  __atomic_store_n(&c->seq, c->seq + 1, __ATOMIC_RELEASE);
+  __atomic_thread_fence(__ATOMIC_SEQ_CST);
+  c->at = now;
+  __atomic_store_n(&c->seq, c->seq + 1, __ATOMIC_RELEASE);
+}
+
+/*
+ * A real read, which also moves the clock's anchor and refines the calibration. A read that took
+ * much longer than the fastest one (preempted on the way) pins the clock too loosely to anchor it.
+ * An extrapolation that missed by more than DRIFT_LIMIT_NS (a counter that stopped, jumped or
+ * changed rate) starts the calibration again; until it has a span, every read is a real one.
+ */
+static long read_and_anchor(int id, struct timespec_k *ts) {
+  uint64_t before = rdtsc();
+  long r = sys3(SYS_CLOCK_GETTIME, id, (long)ts, 0);
+  uint64_t after = rdtsc();
+  if (r != 0 || after <= before) return r;
+  if (__atomic_exchange_n(&writer, 1, __ATOMIC_ACQUIRE)) return r;
+  uint64_t gap = after - before;
+  if (!fastest_read || gap < fastest_read) fastest_read = gap;
+  if (gap <= SLOW_READ_FACTOR * fastest_read) anchor(id, (struct anchor){ before + gap / 2, to_ns(ts) });
+  __atomic_store_n(&writer, 0, __ATOMIC_RELEASE);
+  return r;
+}
+
+static long fast_clock(int id, struct timespec_k *ts) {
+  if (mode == UNKNOWN) mode = decide_mode();
+  if (mode != ENABLED) return sys3(SYS_CLOCK_GETTIME, id, (long)ts, 0);
+  uint64_t tsc = rdtsc();
+  struct clock_state *c = &clocks[id];
+  uint32_t seq = __atomic_load_n(&c->seq, __ATOMIC_ACQUIRE);
+  struct anchor at = c->at;
+  uint64_t m = mult, limit = resync_ticks;
+  __atomic_thread_fence(__ATOMIC_ACQUIRE);
+  int stable = !(seq & 1) && seq == __atomic_load_n(&c->seq, __ATOMIC_RELAXED);
+  if (!stable || !m || !at.tsc || tsc < at.tsc || tsc - at.tsc > limit) {
+    long r = read_and_anchor(id, ts);
+    if (r == 0 && id == CLOCK_MONOTONIC) from_ns(raise_monotonic(to_ns(ts)), ts);
+    return r;
+  }
+  int64_t ns = extrapolate(&at, tsc, m);
+  if (id == CLOCK_MONOTONIC) ns = raise_monotonic(ns);
+  from_ns(ns, ts);
+  return 0;
+}
+
+/* The C library's errno, where the process has one. */
+extern int *__errno_location(void) __attribute__((weak));
+
+static int result(long r) {
+  if (r >= 0) return (int)r;
+  if (__errno_location) *__errno_location() = (int)-r;
+  return -1;
+}
+
+__attribute__((visibility("default"))) int clock_gettime(int id, struct timespec_k *ts) {
+  if (id == CLOCK_REALTIME || id == CLOCK_MONOTONIC) return result(fast_clock(id, ts));
+  return result(sys3(SYS_CLOCK_GETTIME, id, (long)ts, 0));
+}
+
+__attribute__((visibility("default"))) int gettimeofday(struct timeval_k *tv, void *tz) {
+  if (tz || !tv) return result(sys3(SYS_GETTIMEOFDAY, (long)tv, (long)tz, 0));
+  struct timespec_k ts;
+  long r = fast_clock(CLOCK_REALTIME, &ts);
+  if (r != 0) return result(r);
+  tv->tv_sec = ts.tv_sec;
+  tv->tv_usec = ts.tv_nsec / 1000;
+  return 0;
+}
+
+__attribute__((visibility("default"))) int64_t time(int64_t *out) {
+  struct timespec_k ts;
+  if (fast_clock(CLOCK_REALTIME, &ts) != 0) return sys3(SYS_TIME, (long)out, 0, 0);
+  if (out) *out = ts.tv_sec;
+  return ts.tv_sec;
+}

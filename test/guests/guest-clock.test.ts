@@ -1,0 +1,75 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { bootGuest } from '../helpers/boot-guest.js'
+import { waitForNoUmlProcesses } from '../helpers/uml-processes.js'
+
+afterEach(async () => {
+  expect(await waitForNoUmlProcesses()).toEqual([])
+})
+
+// Each check brackets Node's clocks between two reads the guest kernel makes for another process
+// (`date`, /proc/uptime), after pauses short and long against the clock library's resync interval.
+const BRACKETS = `
+const { execFileSync } = require('node:child_process')
+const { readFileSync } = require('node:fs')
+const wallMs = () => BigInt(execFileSync('date', ['+%s%N']).toString().trim()) / 1000000n
+const uptimeNs = () => BigInt(readFileSync('/proc/uptime', 'utf8').split(' ')[0].replace('.', '')) * 10000000n
+const spin = (ms) => { const end = performance.now() + ms; while (performance.now() < end); }
+const results = []
+for (const pause of [0, 2, 5, 50, 300]) {
+  spin(pause)
+  const wall1 = wallMs(), up1 = uptimeNs()
+  const now = BigInt(Date.now()), monotonic = process.hrtime.bigint()
+  const wall2 = wallMs(), up2 = uptimeNs()
+  results.push({ pause, realtime: wall1 <= now && now <= wall2, monotonic: up1 <= monotonic && monotonic < up2 + 10000000n })
+}
+console.log(JSON.stringify(results))
+`
+
+// Threads share one monotonic clock: a reading passed to another thread is never ahead of its own.
+const THREADS = `
+const { Worker } = require('node:worker_threads')
+const worker = new Worker(\`
+  const { parentPort } = require('node:worker_threads')
+  parentPort.on('message', (theirs) => parentPort.postMessage([process.hrtime.bigint() >= theirs, process.hrtime.bigint()]))
+\`, { eval: true })
+let round = 0, backwards = 0
+worker.on('message', ([ok, theirs]) => {
+  if (!ok) backwards++
+  if (process.hrtime.bigint() < theirs) backwards++
+  if (++round === 2000) { console.log(backwards); worker.terminate() } else worker.postMessage(process.hrtime.bigint())
+})
+worker.postMessage(process.hrtime.bigint())
+`
+
+// A clock set in the guest reaches a running Node within the library's resync interval.
+const SET_CLOCK = `
+const { execFileSync } = require('node:child_process')
+const before = Date.now()
+execFileSync('date', ['-u', '-s', '@2000000000'])
+setTimeout(() => console.log(before < 2000000000000, Date.now() >= 2000000000000), 20)
+`
+
+describe.each(['7.2', '6.1'])("the guest Node's clock on kernel %s (seccomp and ptrace)", (kernel) => {
+  it('is read without a trap, and agrees with the kernel: realtime, monotonic across threads, and a clock set with date -s', async () => {
+    const guest = await bootGuest({ kernel })
+    try {
+      const bindings = await guest.exec(['sh', '-c', 'LD_DEBUG=bindings node -e "performance.now(); Date.now()" 2>&1'])
+      for (const symbol of ['clock_gettime', 'gettimeofday']) {
+        expect(bindings.stdout).toMatch(
+          new RegExp(`binding file node \\[0\\] to \\S+/node-shim\\.so \\[0\\]: normal symbol \`${symbol}'`),
+        )
+      }
+      const brackets = await guest.exec(['node', '-e', BRACKETS])
+      expect(brackets.stderr).toBe('')
+      expect(JSON.parse(brackets.stdout)).toEqual(
+        [0, 2, 5, 50, 300].map((pause) => ({ pause, realtime: true, monotonic: true })),
+      )
+      const threads = await guest.exec(['node', '-e', THREADS])
+      expect(threads.stdout.trim()).toBe('0')
+      const set = await guest.exec(['node', '-e', SET_CLOCK])
+      expect(set.stdout.trim()).toBe('true true')
+    } finally {
+      await guest.dispose()
+    }
+  })
+})
