@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url'
 
 /**
- * The guest side of vitest-uml (agent, runtime init, the guest Node's clock library): the
+ * The guest side of vitest-uml (agent, runtime init, the guest Node's shim): the
  * package's `dist/guest/`, found from `src/host/guest/` and `dist/host/guest/` alike, so the
  * sources use the built agent too.
  */

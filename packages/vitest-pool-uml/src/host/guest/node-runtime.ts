@@ -26,7 +26,8 @@ export interface NodeRuntimeOptions {
  * path point at copies of the host's own C libraries under SANDBOX_NODE_LIB_DIR, so it needs
  * nothing from the guest's libc (a bullseye or musl userland runs it just the same). It also
  * loads NODE_SHIM_LIBRARY first, which spares it the traps into the guest kernel that cost most
- * in UML (see that file). Cached per Node binary and shim. Returns the directory holding `bin/node` and `lib/`.
+ * in UML (see that file). Cached per Node binary and shim. Returns the directory holding
+ * `bin/node` and `lib/`.
  */
 export async function prepareNodeRuntime(options: NodeRuntimeOptions): Promise<string> {
   const nodePath = options.nodePath ?? process.execPath

@@ -45,16 +45,16 @@ export function sandboxSharePath(index: number): string {
   return `${SANDBOX_SHARES_DIR}/${index}`
 }
 
-/**
- * bubblewrap's arguments for a guest's sandbox: what the UML process (and any code that takes
- * over its place, such as a kernel module the guest loads) can reach on the host, and no more.
- */
 /** What a guest's sandbox binds besides its options: the channel's spool and the network's socket directory. */
 export interface SandboxExtras {
   spoolDir?: string
   network?: GuestNetwork
 }
 
+/**
+ * bubblewrap's arguments for a guest's sandbox: what the UML process (and any code that takes
+ * over its place, such as a kernel module the guest loads) can reach on the host, and no more.
+ */
 export async function guestSandboxArgs(
   options: ResolvedGuestOptions,
   { spoolDir, network }: SandboxExtras = {},
