@@ -131,15 +131,16 @@ static int64_t extrapolate(const struct anchor *at, uint64_t tsc, uint64_t m) {
 static void anchor(int id, struct anchor now) {
   struct clock_state *c = &clocks[id];
   uint64_t m = mult;
-  /* The monotonic clock only (the real-time one may be set), over short gaps (the calibration's error grows with the gap). */
-  if (id == CLOCK_MONOTONIC && m && c->at.tsc && now.tsc > c->at.tsc && now.tsc - c->at.tsc <= 2 * resync_ticks) {
-    int64_t drift = extrapolate(&c->at, now.tsc, m) - now.ns;
-    if (drift > DRIFT_LIMIT_NS || drift < -DRIFT_LIMIT_NS) {
-      mult = 0;
-      baseline.tsc = 0;
-    }
-  }
+  /* The monotonic clock alone calibrates: the real-time one may be set. */
   if (id == CLOCK_MONOTONIC) {
+    /* Checked over short gaps only, since the calibration's error grows with the gap. */
+    if (m && c->at.tsc && now.tsc > c->at.tsc && now.tsc - c->at.tsc <= 2 * resync_ticks) {
+      int64_t drift = extrapolate(&c->at, now.tsc, m) - now.ns;
+      if (drift > DRIFT_LIMIT_NS || drift < -DRIFT_LIMIT_NS) {
+        mult = 0;
+        baseline.tsc = 0;
+      }
+    }
     if (!baseline.tsc || now.tsc <= baseline.tsc) {
       baseline = now;
     } else if (now.ns - baseline.ns >= MIN_CALIBRATION_NS) {
