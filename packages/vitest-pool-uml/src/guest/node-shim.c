@@ -27,6 +27,7 @@
  */
 #include <stdint.h>
 #include <stddef.h>
+#include "raw-syscall.h"
 
 #define CLOCK_REALTIME 0
 #define CLOCK_MONOTONIC 1
@@ -74,12 +75,6 @@ static struct anchor baseline;
 static volatile int64_t last_monotonic;
 static volatile int writer;
 static uint64_t fastest_read;
-
-static long sys3(long n, long a, long b, long c) {
-  long r;
-  __asm__ volatile("syscall" : "=a"(r) : "a"(n), "D"(a), "S"(b), "d"(c) : "rcx", "r11", "memory");
-  return r;
-}
 
 static inline uint64_t rdtsc(void) {
   uint32_t lo, hi;

@@ -15,8 +15,8 @@ const BASE_ENV: Record<string, string> = {
   LANG: 'C.UTF-8',
 }
 
-/** Starts a program in a fresh session (shipped beside the agent, see session.sh). */
-const SESSION_SCRIPT = new URL('./session.sh', import.meta.url).pathname
+/** Starts a program in a fresh session (built beside the agent, see session.c). */
+const SESSION_LAUNCHER = new URL('./session', import.meta.url).pathname
 
 /**
  * Where sessions keep their upper layers: on the guest's disk, so what a session writes counts
@@ -80,7 +80,7 @@ export function startProcess(
       const [file, ...args] = request.argv
       if (file === undefined) return fail(new Error('empty command'))
       const stdio: ['ignore', 'pipe', 'pipe'] = ['ignore', 'pipe', 'pipe']
-      if (session) child = spawn(SESSION_SCRIPT, [...session, file, ...args], { ...common, stdio })
+      if (session) child = spawn(SESSION_LAUNCHER, [...session, file, ...args], { ...common, stdio })
       else if (sessionRoot) child = spawn('chroot', [sessionRoot, file, ...args], { ...common, stdio })
       else child = spawn(file, args, { ...common, stdio })
     } else {
@@ -90,7 +90,7 @@ export function startProcess(
         // fork() runs execPath with execArgv, the module and its arguments: the launcher then
         // runs Node with them, keeping the IPC descriptor.
         ...(session
-          ? { execPath: SESSION_SCRIPT, execArgv: [...session, process.execPath, ...execArgv] }
+          ? { execPath: SESSION_LAUNCHER, execArgv: [...session, process.execPath, ...execArgv] }
           : { execArgv }),
         stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
         serialization: 'advanced',
@@ -117,7 +117,7 @@ export function startProcess(
     if (sessionDir) void rm(sessionDir, { recursive: true, force: true }).catch(() => {})
   })
   const pid = child.pid
-  // A session's init is the child of the unshare the agent started.
+  // A session's init is the child of the launcher the agent started.
   const sessionInit = () => (sessionDir && pid !== undefined ? firstChild(pid) : undefined)
   return {
     get root() {
@@ -125,7 +125,7 @@ export function startProcess(
       return init === undefined ? undefined : `/proc/${init}/root`
     },
     signal(signal) {
-      // unshare holds SIGTERM and SIGINT: the session's init takes them, and passes them on.
+      // The launcher holds SIGTERM and SIGINT: the session's init takes them, and passes them on.
       const init = sessionInit()
       if (init === undefined) child.kill(signal)
       else {

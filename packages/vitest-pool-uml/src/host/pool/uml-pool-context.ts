@@ -186,9 +186,9 @@ export function forkWorker(guest: Guest, context: UmlPoolContext, launch: Worker
 }
 
 /**
- * Whether the image can run sessions (busybox-only images may lack the tools, an image built
- * without the pristine second disk has none): if not, each file gets a fresh guest, and the user
- * is told once why.
+ * Whether the guest can run sessions (an image built without the pristine second disk has none, a
+ * kernel without overlayfs cannot): if not, each file gets a fresh guest, and the user is told
+ * once why.
  */
 async function checkSessions(guest: Guest, context: UmlPoolContext, project: TestProject): Promise<void> {
   const { exitCode, stderr } = await guest.exec(['true'], { session: true })

@@ -1,0 +1,526 @@
+/*
+ * Runs a program in a fresh session of an already booted guest: new mount, PID, UTS and IPC
+ * namespaces, and a root file system that is the pristine image (the read-only second disk, which
+ * the runtime's init mounts at /run/vitest-uml-base) under a fresh, empty upper layer. The guest's
+ * mounts are made again in it as a fresh guest has them: the hostfs shares bound in, each
+ * copy-on-write share under an upper layer of its own, files the guest binds over the image
+ * (/etc/hosts, /etc/resolv.conf) copied. The upper layers live in DIR, on the guest's disk (they
+ * count against its disk limit, as a fresh guest's writes do), which the agent makes empty and
+ * removes once the session is over. The session ends with its program: every process it left goes
+ * with it, and so do its mounts and everything it wrote.
+ *   session DIR CWD UID GID PROGRAM [ARGS...]      (UID GID: numbers; 0 0 for root)
+ * The agent starts it with the program's environment (and a forked Node's IPC descriptor).
+ *
+ * A program of its own rather than a shell script: in a guest every fork and exec costs 10-30 ms,
+ * and the script's thirty-odd commands (unshare, awk, mount, setpriv...) took 0.7 s of guest CPU
+ * per test file. Freestanding (no C library), so it runs on any userland, busybox and musl too;
+ * built with -fno-tree-loop-distribute-patterns, so gcc does not turn its loops into calls to a
+ * memset or strlen no library provides.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include "raw-syscall.h"
+
+#define SYS_READ 0
+#define SYS_WRITE 1
+#define SYS_OPEN 2
+#define SYS_CLOSE 3
+#define SYS_RT_SIGPROCMASK 14
+#define SYS_FORK 57
+#define SYS_EXECVE 59
+#define SYS_EXIT_GROUP 231
+#define SYS_WAIT4 61
+#define SYS_KILL 62
+#define SYS_CHDIR 80
+#define SYS_MKDIR 83
+#define SYS_SETRESUID 117
+#define SYS_SETRESGID 119
+#define SYS_SETGROUPS 116
+#define SYS_PIVOT_ROOT 155
+#define SYS_PRCTL 157
+#define SYS_MOUNT 165
+#define SYS_UMOUNT2 166
+#define SYS_SETHOSTNAME 170
+#define SYS_NEWFSTATAT 262
+#define SYS_UNSHARE 272
+#define SYS_SIGNALFD4 289
+
+#define O_RDONLY 0
+#define O_WRONLY 1
+#define O_CREAT 0100
+#define O_TRUNC 01000
+#define O_CLOEXEC 02000000
+#define AT_FDCWD (-100)
+#define S_IFMT 0170000
+#define S_IFREG 0100000
+#define EINTR 4
+#define EEXIST 17
+#define ENOENT 2
+#define EACCES 13
+#define ENOTDIR 20
+#define MS_NOSUID 2
+#define MS_NODEV 4
+#define MS_BIND 4096
+#define MS_REC 16384
+#define MS_PRIVATE (1 << 18)
+#define MNT_DETACH 2
+#define CLONE_NEWNS 0x00020000
+#define CLONE_NEWUTS 0x04000000
+#define CLONE_NEWIPC 0x08000000
+#define CLONE_NEWPID 0x20000000
+#define SIGINT 2
+#define SIGKILL 9
+#define SIGTERM 15
+#define SIGCHLD 17
+#define SIG_BLOCK 0
+#define SIG_SETMASK 2
+#define SFD_CLOEXEC O_CLOEXEC
+#define PR_SET_PDEATHSIG 1
+#define WNOHANG 1
+
+#define BASE "/run/vitest-uml-base"
+#define LOWER_PREFIX "/run/vitest-uml-lower/"
+#define PATH_BYTES 4096
+/* Exit statuses: setup failed (as before a program ran); the program could not be run, as a shell has them. */
+#define SETUP_FAILED 125
+#define CANNOT_RUN 126
+#define NOT_FOUND 127
+
+struct kstat {
+  uint64_t dev, ino, nlink;
+  uint32_t mode, uid, gid, pad;
+  uint64_t rdev;
+  int64_t size, blksize, blocks;
+  uint64_t times[6];
+  int64_t unused[3];
+};
+
+static char **environ;
+
+static size_t length_of(const char *text) {
+  size_t n = 0;
+  while (text[n]) n++;
+  return n;
+}
+
+static int starts_with(const char *text, const char *prefix) {
+  while (*prefix)
+    if (*text++ != *prefix++) return 0;
+  return 1;
+}
+
+static int same(const char *a, const char *b) { return starts_with(a, b) && length_of(a) == length_of(b); }
+
+static void say(const char *text) { sys3(SYS_WRITE, 2, (long)text, (long)length_of(text)); }
+
+__attribute__((noreturn)) static void leave(int status) {
+  for (;;) sys3(SYS_EXIT_GROUP, status, 0, 0);
+}
+
+static const char *error_name(long error) {
+  static const char *const names[] = {
+      [1] = "EPERM",  [2] = "ENOENT", [5] = "EIO",     [12] = "ENOMEM", [13] = "EACCES", [16] = "EBUSY",
+      [17] = "EEXIST", [19] = "ENODEV", [20] = "ENOTDIR", [21] = "EISDIR", [22] = "EINVAL", [28] = "ENOSPC",
+      [30] = "EROFS", [36] = "ENAMETOOLONG", [40] = "ELOOP"};
+  long n = -error;
+  return n > 0 && n < (long)(sizeof names / sizeof names[0]) && names[n] ? names[n] : "an error";
+}
+
+/* Stops the session before its program runs: what failed, on what, and the kernel's answer. */
+__attribute__((noreturn)) static void fail(const char *what, const char *path, long error) {
+  say("vitest-uml: session: ");
+  say(what);
+  if (path) {
+    say(" ");
+    say(path);
+  }
+  if (error) {
+    say(": ");
+    say(error_name(error));
+  }
+  say("\n");
+  leave(SETUP_FAILED);
+}
+
+static long must(long result, const char *what, const char *path) {
+  if (result < 0) fail(what, path, result);
+  return result;
+}
+
+/* Writes the pieces one after another into `out` (PATH_BYTES long), as one string. */
+static char *concat(char *out, const char *const parts[]) {
+  size_t n = 0;
+  for (; *parts; parts++) {
+    for (const char *p = *parts; *p; p++) {
+      if (n + 1 >= PATH_BYTES) fail("path too long:", parts[0], 0);
+      out[n++] = *p;
+    }
+  }
+  out[n] = 0;
+  return out;
+}
+#define JOIN(out, ...) concat(out, (const char *const[]){__VA_ARGS__, 0})
+
+static int is_file(const char *path) {
+  struct kstat st;
+  return sys5(SYS_NEWFSTATAT, AT_FDCWD, (long)path, (long)&st, 0, 0) == 0 && (st.mode & S_IFMT) == S_IFREG;
+}
+
+static void make_dir(const char *path) {
+  long r = sys3(SYS_MKDIR, (long)path, 0755, 0);
+  if (r < 0 && r != -EEXIST) fail("mkdir", path, r);
+}
+
+static void make_dirs(char *path) {
+  for (char *p = path + 1; *p; p++) {
+    if (*p != '/') continue;
+    *p = 0;
+    make_dir(path);
+    *p = '/';
+  }
+  make_dir(path);
+}
+
+static void mount_fs(const char *source, const char *target, const char *type, long flags, const char *data) {
+  must(sys5(SYS_MOUNT, (long)source, (long)target, (long)type, flags, (long)data), "mount on", target);
+}
+
+static void copy_file(const char *from, const char *to) {
+  struct kstat st;
+  must(sys5(SYS_NEWFSTATAT, AT_FDCWD, (long)from, (long)&st, 0, 0), "stat", from);
+  long in = must(sys3(SYS_OPEN, (long)from, O_RDONLY | O_CLOEXEC, 0), "open", from);
+  long out = must(sys3(SYS_OPEN, (long)to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, st.mode & 07777), "create", to);
+  static char buffer[65536];
+  for (;;) {
+    long n = must(sys3(SYS_READ, in, (long)buffer, sizeof buffer), "read", from);
+    if (n == 0) break;
+    for (long done = 0; done < n;) done += must(sys3(SYS_WRITE, out, (long)buffer + done, n - done), "write", to);
+  }
+  sys3(SYS_CLOSE, in, 0, 0);
+  sys3(SYS_CLOSE, out, 0, 0);
+}
+
+/* Reads a whole (small) file into a static buffer, NUL-terminated; 0 if it cannot be read. */
+static char *read_file(const char *path, char *buffer, size_t size) {
+  long fd = sys3(SYS_OPEN, (long)path, O_RDONLY | O_CLOEXEC, 0);
+  if (fd < 0) return 0;
+  size_t n = 0;
+  for (long got; n + 1 < size && (got = sys3(SYS_READ, fd, (long)buffer + n, (long)(size - 1 - n))) > 0;) n += got;
+  sys3(SYS_CLOSE, fd, 0, 0);
+  if (n + 1 >= size) fail("too large to read:", path, 0);
+  buffer[n] = 0;
+  return buffer;
+}
+
+/* Splits the next space-separated field of a mountinfo line off `*line`, undoing its \NNN escapes. */
+static char *field(char **line) {
+  char *start = *line, *out = start, *p = start;
+  while (*p && *p != ' ' && *p != '\n') {
+    if (p[0] == '\\' && p[1] >= '0' && p[1] <= '3' && p[2] >= '0' && p[2] <= '7' && p[3] >= '0' && p[3] <= '7') {
+      *out++ = (char)((p[1] - '0') * 64 + (p[2] - '0') * 8 + (p[3] - '0'));
+      p += 4;
+    } else {
+      *out++ = *p++;
+    }
+  }
+  if (*p == ' ') p++;
+  *line = p;
+  *out = 0;
+  return start;
+}
+
+static long parse_number(const char *text) {
+  long n = 0;
+  if (!*text) fail("not a number:", text, 0);
+  for (; *text; text++) {
+    if (*text < '0' || *text > '9') fail("not a number:", text, 0);
+    n = n * 10 + (*text - '0');
+  }
+  return n;
+}
+
+/* One mount of the guest's, as it stands before the session adds its own. */
+struct guest_mount {
+  char *target;
+  char *type;
+  /* For a copy-on-write share, the hostfs mount under its overlay (its lowerdir). */
+  char *lower;
+};
+
+#define MAX_MOUNTS 512
+static struct guest_mount mounts[MAX_MOUNTS];
+static char mountinfo[262144];
+
+/* The guest's mounts from /proc/self/mountinfo, in the order it made them; how many. */
+static int read_mounts(void) {
+  if (!read_file("/proc/self/mountinfo", mountinfo, sizeof mountinfo)) fail("cannot read", "/proc/self/mountinfo", 0);
+  int count = 0;
+  for (char *line = mountinfo; *line && count < MAX_MOUNTS;) {
+    char *end = line;
+    while (*end && *end != '\n') end++;
+    char *next = *end ? end + 1 : end;
+    *end = 0;
+    /* id parent dev root target options [optional fields...] - type source super-options */
+    for (int i = 0; i < 4; i++) field(&line);
+    struct guest_mount *m = &mounts[count++];
+    m->target = field(&line);
+    field(&line);
+    while (*line && !same(field(&line), "-")) {
+    }
+    m->type = field(&line);
+    field(&line);
+    char *options = field(&line);
+    m->lower = 0;
+    for (char *o = options; *o; o++) {
+      if (starts_with(o, "lowerdir=" LOWER_PREFIX) && (o == options || o[-1] == ',')) {
+        m->lower = o + 9;
+        char *digits = m->lower + sizeof LOWER_PREFIX - 1;
+        while (*digits >= '0' && *digits <= '9') digits++;
+        *digits = 0;
+        break;
+      }
+    }
+    line = next;
+  }
+  return count;
+}
+
+static int mounted_at(int count, const char *target) {
+  for (int i = 0; i < count; i++)
+    if (same(mounts[i].target, target)) return 1;
+  return 0;
+}
+
+static int has_overlay(void) {
+  static char filesystems[16384];
+  char *text = read_file("/proc/filesystems", filesystems, sizeof filesystems);
+  for (char *p = text; p && *p; p++)
+    if (starts_with(p, "\toverlay\n")) return 1;
+  return 0;
+}
+
+static int status_of(int wait_status) {
+  int signal = wait_status & 0x7f;
+  return signal ? 128 + signal : (wait_status >> 8) & 0xff;
+}
+
+static long run_and_wait(const char *const argv[]) {
+  long pid = sys3(SYS_FORK, 0, 0, 0);
+  if (pid == 0) leave((int)-sys3(SYS_EXECVE, (long)argv[0], (long)argv, (long)environ));
+  int status = 0;
+  if (pid > 0) sys5(SYS_WAIT4, pid, (long)&status, 0, 0, 0);
+  return pid;
+}
+
+/* overlay may be a module (Debian's kernels): the first session of a guest loads it. */
+static void need_overlay(const char *self) {
+  if (has_overlay()) return;
+  static char script[PATH_BYTES];
+  JOIN(script, self);
+  char *slash = script;
+  for (char *p = script; *p; p++)
+    if (*p == '/') slash = p;
+  JOIN(slash, "/load-modules.sh");
+  const char *const argv[] = {"/bin/sh", "-c", ". \"$0\" && load_modules overlay", script, 0};
+  run_and_wait(argv);
+  if (!has_overlay()) {
+    say("vitest-uml: sessions need overlayfs, which this guest kernel lacks\n");
+    leave(SETUP_FAILED);
+  }
+}
+
+/* "N" for the session's Nth share. */
+static const char *share_name(int n) {
+  static char name[12];
+  int digits = 0;
+  for (int k = n; k; k /= 10) digits++;
+  name[digits] = 0;
+  for (int k = n; k; k /= 10) name[--digits] = (char)('0' + k % 10);
+  return name;
+}
+
+/* The session's root: the pristine image under DIR's upper layer, the guest's mounts made again. */
+static void make_root(const char *dir, const char *root) {
+  static char a[PATH_BYTES], b[PATH_BYTES], c[PATH_BYTES], options[PATH_BYTES];
+  int count = read_mounts();
+  if (!mounted_at(count, BASE)) {
+    say("vitest-uml: no pristine image at " BASE " to start a session from (a guest booted from a writable image has none)\n");
+    leave(SETUP_FAILED);
+  }
+  make_dir(JOIN(a, dir, "/upper"));
+  make_dir(JOIN(a, dir, "/work"));
+  make_dir(root);
+  make_dir(JOIN(a, dir, "/shares"));
+  mount_fs("overlay", root, "overlay", 0, JOIN(options, "lowerdir=" BASE ",upperdir=", dir, "/upper,workdir=", dir, "/work"));
+  mount_fs("proc", JOIN(a, root, "/proc"), "proc", 0, 0);
+  mount_fs("/sys", JOIN(a, root, "/sys"), 0, MS_BIND | MS_REC, 0);
+  mount_fs("/dev", JOIN(a, root, "/dev"), 0, MS_BIND | MS_REC, 0);
+  mount_fs("session-shm", JOIN(a, root, "/dev/shm"), "tmpfs", MS_NOSUID | MS_NODEV, 0);
+  mount_fs("session-tmp", JOIN(a, root, "/tmp"), "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
+  mount_fs("session-run", JOIN(a, root, "/run"), "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755");
+  make_dirs(JOIN(a, root, BASE));
+  mount_fs(BASE, a, 0, MS_BIND, 0);
+  int share = 0;
+  for (int i = 0; i < count; i++) {
+    const struct guest_mount *m = &mounts[i];
+    char *target = JOIN(a, root, m->target);
+    if (same(m->type, "hostfs")) {
+      make_dirs(target);
+      mount_fs(m->target, target, 0, MS_BIND | MS_REC, 0);
+    } else if (same(m->type, "overlay") && m->lower) {
+      /* Each session writes to a copy-on-write share through an upper layer of its own. */
+      char *upper = JOIN(b, dir, "/shares/", share_name(++share));
+      make_dirs(JOIN(c, upper, "/upper"));
+      make_dirs(JOIN(c, upper, "/work"));
+      make_dirs(target);
+      mount_fs("overlay", target, "overlay", 0,
+               JOIN(options, "lowerdir=", m->lower, ",upperdir=", upper, "/upper,workdir=", upper, "/work"));
+    } else if (!same(m->target, "/") && is_file(m->target)) {
+      /* A file bound over the image: the session gets a copy of its own at the same path. */
+      char *copy = JOIN(b, dir, "/shares/", share_name(++share), ".file");
+      copy_file(m->target, copy);
+      if (!is_file(target)) {
+        long fd = must(sys3(SYS_OPEN, (long)target, O_WRONLY | O_CREAT | O_CLOEXEC, 0644), "create", target);
+        sys3(SYS_CLOSE, fd, 0, 0);
+      }
+      mount_fs(copy, target, 0, MS_BIND, 0);
+    }
+  }
+}
+
+/* Runs PROGRAM as execvp does: a name without a slash is looked for in PATH. Returns only on failure. */
+static void run_program(char *const argv[]) {
+  const char *name = argv[0];
+  long error = -ENOENT;
+  for (const char *p = name; *p; p++) {
+    if (*p == '/') {
+      error = sys3(SYS_EXECVE, (long)name, (long)argv, (long)environ);
+      goto failed;
+    }
+  }
+  {
+    const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    for (char **e = environ; *e; e++)
+      if (starts_with(*e, "PATH=")) path = *e + 5;
+    static char candidate[PATH_BYTES];
+    for (const char *dir = path;; dir++) {
+      const char *end = dir;
+      while (*end && *end != ':') end++;
+      size_t n = (size_t)(end - dir);
+      if (n + length_of(name) + 2 < PATH_BYTES) {
+        for (size_t i = 0; i < n; i++) candidate[i] = dir[i];
+        if (n == 0) candidate[n++] = '.';
+        candidate[n++] = '/';
+        JOIN(candidate + n, name);
+        long r = sys3(SYS_EXECVE, (long)candidate, (long)argv, (long)environ);
+        /* A match that cannot be run is the answer unless a later one can. */
+        if (r != -ENOENT && r != -ENOTDIR) error = r;
+      }
+      if (!*end) break;
+      dir = end;
+    }
+  }
+failed:
+  say("vitest-uml: session: cannot run ");
+  say(name);
+  say(error == -ENOENT ? ": not found\n" : ": ");
+  if (error != -ENOENT) {
+    say(error_name(error));
+    say("\n");
+  }
+  leave(error == -ENOENT ? NOT_FOUND : CANNOT_RUN);
+}
+
+/*
+ * PID 1 of the session, as init is of a guest: starts the program in its working directory as
+ * its user, passes SIGTERM and SIGINT on to it, reaps what is orphaned (so a daemon that exited
+ * does not linger as a zombie), and ends with the program's status, a signal N as 128 + N (the
+ * agent reports it as the signal). The program is not PID 1, so it can be killed from inside the
+ * session, and signals act on it as in a guest. Its end ends the PID namespace, every process in it.
+ */
+__attribute__((noreturn)) static void session_init(const char *cwd, long uid, long gid, char *const program[]) {
+  /* SIGTERM and SIGINT came blocked from the launcher: for init, blocked signals are queued, not dropped. */
+  uint64_t signals = (1ul << (SIGTERM - 1)) | (1ul << (SIGINT - 1)) | (1ul << (SIGCHLD - 1));
+  must(sys5(SYS_RT_SIGPROCMASK, SIG_BLOCK, (long)&signals, 0, 8, 0), "block signals", 0);
+  long events = must(sys5(SYS_SIGNALFD4, -1, (long)&signals, 8, SFD_CLOEXEC, 0), "signalfd", 0);
+  long child = must(sys3(SYS_FORK, 0, 0, 0), "fork", 0);
+  if (child == 0) {
+    uint64_t none = 0;
+    sys5(SYS_RT_SIGPROCMASK, SIG_SETMASK, (long)&none, 0, 8, 0);
+    long r = sys3(SYS_CHDIR, (long)cwd, 0, 0);
+    if (r < 0) {
+      say("vitest-uml: session: cannot enter the working directory ");
+      say(cwd);
+      say(": ");
+      say(error_name(r));
+      say("\n");
+      leave(2);
+    }
+    if (uid != 0 || gid != 0) {
+      must(sys3(SYS_SETGROUPS, 0, 0, 0), "setgroups", 0);
+      must(sys3(SYS_SETRESGID, gid, gid, gid), "setresgid", 0);
+      must(sys3(SYS_SETRESUID, uid, uid, uid), "setresuid", 0);
+    }
+    run_program(program);
+  }
+  for (;;) {
+    uint32_t info[32];
+    long n = sys3(SYS_READ, events, (long)info, sizeof info);
+    if (n < 0 && n != -EINTR) fail("read signals", 0, n);
+    if (n <= 0) continue;
+    if (info[0] == SIGTERM || info[0] == SIGINT) {
+      sys3(SYS_KILL, child, info[0], 0);
+      continue;
+    }
+    int status;
+    for (long pid; (pid = sys5(SYS_WAIT4, -1, (long)&status, WNOHANG, 0, 0)) > 0;)
+      if (pid == child) leave(status_of(status));
+  }
+}
+
+/* The launcher: enters the new namespaces, starts the session's init, and ends as it does. */
+static int session_main(int argc, char **argv) {
+  if (argc < 6) {
+    say("usage: session DIR CWD UID GID PROGRAM [ARGS...]\n");
+    return SETUP_FAILED;
+  }
+  const char *dir = argv[1], *cwd = argv[2];
+  long uid = parse_number(argv[3]), gid = parse_number(argv[4]);
+  need_overlay(argv[0]);
+  /* As unshare --fork: the launcher outlives SIGTERM and SIGINT, which are for the session's init. */
+  uint64_t held = (1ul << (SIGTERM - 1)) | (1ul << (SIGINT - 1));
+  must(sys5(SYS_RT_SIGPROCMASK, SIG_BLOCK, (long)&held, 0, 8, 0), "block signals", 0);
+  must(sys3(SYS_UNSHARE, CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC, 0, 0), "unshare", 0);
+  mount_fs("none", "/", 0, MS_REC | MS_PRIVATE, 0);
+  long init = must(sys3(SYS_FORK, 0, 0, 0), "fork", 0);
+  if (init == 0) {
+    /* The session goes with its launcher, which the agent kills if SIGTERM did not end it. */
+    sys5(SYS_PRCTL, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    static char root[PATH_BYTES], hostname[256];
+    make_root(dir, JOIN(root, dir, "/root"));
+    /* The image's hostname, as the guest's init sets it. */
+    if (read_file(BASE "/etc/hostname", hostname, sizeof hostname)) {
+      size_t n = 0;
+      while (hostname[n] && hostname[n] != '\n') n++;
+      if (n > 0) must(sys3(SYS_SETHOSTNAME, (long)hostname, (long)n, 0), "sethostname", 0);
+    }
+    must(sys3(SYS_CHDIR, (long)root, 0, 0), "chdir", root);
+    must(sys3(SYS_PIVOT_ROOT, (long)".", (long)".", 0), "pivot_root", root);
+    must(sys3(SYS_UMOUNT2, (long)".", MNT_DETACH, 0), "umount", "the guest's root");
+    must(sys3(SYS_CHDIR, (long)"/", 0, 0), "chdir", "/");
+    session_init(cwd, uid, gid, argv + 5);
+  }
+  int status = 0;
+  while (sys5(SYS_WAIT4, init, (long)&status, 0, 0, 0) == -EINTR) {
+  }
+  return status_of(status);
+}
+
+__attribute__((used)) static void start(long *stack) {
+  int argc = (int)stack[0];
+  char **argv = (char **)(stack + 1);
+  environ = argv + argc + 1;
+  leave(session_main(argc, argv));
+}
+
+__asm__(".text\n.global _start\n_start:\n  xor %rbp, %rbp\n  mov %rsp, %rdi\n  and $-16, %rsp\n  call start\n  hlt\n");
