@@ -88,6 +88,17 @@ it('runs a forked Node process in a session with its IPC channel, and commands a
       cwd: '/var',
     })
     expect(asNobody.stdout.split('\n').slice(0, 3)).toEqual(['65534', '/var', '1'])
+    // What cannot start says why, with a shell's statuses.
+    const missing = await guest.exec(['no-such-command'], { session: true })
+    expect([missing.exitCode, missing.stderr]).toEqual([
+      127,
+      'vitest-uml: session: cannot run no-such-command: not found\n',
+    ])
+    const noCwd = await guest.exec(['true'], { session: true, cwd: '/no/such/dir' })
+    expect([noCwd.exitCode, noCwd.stderr]).toEqual([
+      2,
+      'vitest-uml: session: cannot enter the working directory /no/such/dir: ENOENT\n',
+    ])
   } finally {
     await guest.dispose()
     await rm(dir, { recursive: true, force: true })

@@ -177,17 +177,18 @@ it('crashes its kernel', () => {
 
   it("fails a file silent past fileTimeout's default, or out of memory, and runs the rest, a slow quiet test too", async () => {
     const fixture = await createFixtureProject('hang-oom', {
-      'vitest.config.ts': umlConfig({ memory: 256 }, { maxWorkers: 2 }),
+      // Short timeouts keep the default fileTimeout (six times the longest) at 18 s instead of 60 s.
+      'vitest.config.ts': umlConfig({ memory: 256 }, { maxWorkers: 2, testTimeout: 3000, hookTimeout: 3000 }),
       'test/fine.test.ts': `import { expect, it } from 'vitest'
 it('passes', () => expect(1).toBe(1))
 `,
-      // Silent for longer than the default's 60 s, within what its own timeout allows.
+      // Silent for longer than the project's default (18 s), within what its own timeout allows (6 x 30 s).
       'test/slow.test.ts': `import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { it } from 'vitest'
 it('waits quietly for a child process', async () => {
-  await promisify(execFile)('sleep', ['65'])
-}, 70_000)
+  await promisify(execFile)('sleep', ['20'])
+}, 30_000)
 `,
       'test/hang.test.ts': `import { it } from 'vitest'
 it('never yields', () => {
@@ -207,11 +208,11 @@ it('allocates without end', () => {
       const files = fileResults(run, fixture.root)
       expect(files['test/fine.test.ts']?.status).toBe('passed')
       expect(files['test/slow.test.ts']?.status).toBe('passed')
-      // Vitest's defaults: testTimeout 5 s, hookTimeout 10 s, so 6 x 10 s of silence.
+      // testTimeout and hookTimeout 3 s, so 6 x 3 s of silence.
       expect(files['test/hang.test.ts']).toMatchObject({
         status: 'failed',
         message: expect.stringContaining(
-          "[UML_GUEST_HUNG] A test file's worker sent and printed nothing for 60000 ms (fileTimeout's default",
+          "[UML_GUEST_HUNG] A test file's worker sent and printed nothing for 18000 ms (fileTimeout's default",
         ),
       })
       expect(files['test/oom.test.ts']).toMatchObject({

@@ -232,9 +232,9 @@ static char *field(char **line) {
 static long parse_number(const char *text) {
   long n = 0;
   if (!*text) fail("not a number:", text, 0);
-  for (; *text; text++) {
-    if (*text < '0' || *text > '9') fail("not a number:", text, 0);
-    n = n * 10 + (*text - '0');
+  for (const char *p = text; *p; p++) {
+    if (*p < '0' || *p > '9' || n > 0x7fffffff) fail("not a number:", text, 0);
+    n = n * 10 + (*p - '0');
   }
   return n;
 }
@@ -255,7 +255,8 @@ static char mountinfo[262144];
 static int read_mounts(void) {
   if (!read_file("/proc/self/mountinfo", mountinfo, sizeof mountinfo)) fail("cannot read", "/proc/self/mountinfo", 0);
   int count = 0;
-  for (char *line = mountinfo; *line && count < MAX_MOUNTS;) {
+  for (char *line = mountinfo; *line;) {
+    if (count == MAX_MOUNTS) fail("too many mounts to make again in a session, in", "/proc/self/mountinfo", 0);
     char *end = line;
     while (*end && *end != '\n') end++;
     char *next = *end ? end + 1 : end;
