@@ -84,18 +84,24 @@ describe('guests under the pool', () => {
     }
   })
 
-  it('shares one guest, and every trace, between the files of a run with isolate: false', async () => {
+  it('shares one guest, and every trace, between the files of a run with isolate: false, and boots no spare', async () => {
     const fixture = await createFixtureProject('shared', {
       'vitest.config.ts': umlConfig({}, { maxWorkers: 1 }),
       'test/a.test.ts': tracesFile('a'),
       'test/b.test.ts': tracesFile('b'),
     })
     try {
-      const shared = await runVitest(fixture.root, ['run', '--pool=uml', '--no-isolate'])
+      const timings = join(fixture.root, 'timings.jsonl')
+      const shared = await runVitest(fixture.root, ['run', '--pool=uml', '--no-isolate'], {
+        VITEST_UML_TIMINGS: timings,
+      })
       expect(shared.exitCode, shared.output).toBe(0)
       // The checks can fail: the second file sees everything the first left.
       const all = ['disk', 'user', 'process', 'mount', 'tmp', 'project', 'hostname']
       expect(tracesOf(shared.output)).toEqual({ seen: [[], all], kernels: 1 })
+      // The one worker keeps its guest for both files: a spare guest would only slow its boot.
+      const boots = (await readFile(timings, 'utf8')).split('\n').filter((line) => line.includes('"phase":"boot"'))
+      expect(boots).toHaveLength(1)
     } finally {
       await fixture.remove()
     }

@@ -159,7 +159,8 @@ export const poolOptionsSchema = z
      */
     freshKernel: z.boolean().default(false),
     /**
-     * Guests kept booted ahead of need. By default Vitest's `maxWorkers` plus one.
+     * Guests kept booted ahead of need. By default Vitest's `maxWorkers`, plus one unless `isolate`
+     * is false (then each worker keeps its guest for all its files).
      */
     warmGuests: z.number().int().min(0).max(64).optional(),
     /**

@@ -202,12 +202,14 @@ async function checkSessions(guest: Guest, context: UmlPoolContext, project: Tes
 /**
  * One guest per worker Vitest runs at once (its own default, as Vitest resolves it), plus one
  * ready for the next file while a guest boots or readies its next session. Measured with `pnpm
- * bench` on 2 cores: a second spare made boots compete for the cores and the run slower.
+ * bench` on 2 cores: a second spare made boots compete for the cores and the run slower. Without
+ * isolation a worker keeps its guest for all its files, so a spare would only compete with the
+ * first boot (mixed suite, `--no-isolate`: 7.3-8.5 s with the spare, 6.2-6.4 s without).
  */
 function defaultWarmGuests(project: TestProject): number {
   const configured = project.config.maxWorkers || project.vitest.config.maxWorkers
   const cpus = availableParallelism()
   const workers =
     configured || (project.vitest.config.watch ? Math.max(Math.floor(cpus / 2), 1) : Math.max(cpus - 1, 1))
-  return workers + 1
+  return project.config.isolate === false ? workers : workers + 1
 }
