@@ -2,8 +2,17 @@ import { describe, expect, it } from 'vitest'
 import { getCacheDir, KERNEL_NAMES, resolveKernel } from 'vitest-pool-uml/api'
 import { bootGuest } from '../helpers/boot-guest.js'
 
+/** What init's first step (boot-mounts.c) makes in every guest, one line each. */
+const BOOT_STATE = [
+  'for target in /sys /dev/pts /dev/shm /tmp /run/vitest-uml-base; do',
+  '  grep " $target " /proc/mounts | cut -d" " -f1,3,4 | cut -d, -f1-3',
+  'done',
+  'for link in fd stdin stdout stderr; do readlink /dev/$link; done',
+  'hostname',
+].join('\n')
+
 describe.each(KERNEL_NAMES)('kernel %s', (name) => {
-  it('boots the bookworm image, and uname -r in the guest is that kernel', async () => {
+  it('boots the bookworm image with its mounts, /dev links and hostname, and uname -r in the guest is that kernel', async () => {
     const kernel = await resolveKernel(name, { cacheDir: getCacheDir() })
     const guest = await bootGuest({ kernel: name, image: 'debian-bookworm' })
     try {
@@ -12,6 +21,19 @@ describe.each(KERNEL_NAMES)('kernel %s', (name) => {
       expect(result.stdout.trim()).toBe(kernel.release)
       expect(kernel.release.startsWith(`${name}.`)).toBe(true)
       expect(guest.osRelease.VERSION_CODENAME).toBe('bookworm')
+      const state = await guest.exec(['sh', '-c', BOOT_STATE])
+      expect(state.stdout.trim().split('\n')).toEqual([
+        'sysfs sysfs rw,relatime',
+        'devpts devpts rw,relatime,gid=5',
+        'tmpfs tmpfs rw,nosuid,nodev',
+        'tmpfs tmpfs rw,nosuid,nodev',
+        '/dev/ubdb ext4 ro,relatime',
+        '/proc/self/fd',
+        '/proc/self/fd/0',
+        '/proc/self/fd/1',
+        '/proc/self/fd/2',
+        'vitest-uml',
+      ])
     } finally {
       await guest.dispose()
     }

@@ -4,23 +4,9 @@
 # returns.
 # The clock first, so everything the guest does is dated from the date the host asked for.
 [ -n "$vitest_uml_clock" ] && date -u -s "@$vitest_uml_clock" >/dev/null
-mount -t sysfs sysfs /sys 2>/dev/null
-# Each program started costs tens of milliseconds in a guest: one mkdir for all, builtins elsewhere.
-base=
-[ -b /dev/ubdb ] && base=/run/vitest-uml-base
-mkdir -p /dev/pts /dev/shm $base
-mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /dev/pts 2>/dev/null
-mount -t tmpfs -o nosuid,nodev tmpfs /dev/shm 2>/dev/null
-# devtmpfs lacks these; shells and Node expect them.
-[ -e /dev/fd ] || ln -s /proc/self/fd /dev/fd
-[ -e /dev/stdin ] || ln -s /proc/self/fd/0 /dev/stdin
-[ -e /dev/stdout ] || ln -s /proc/self/fd/1 /dev/stdout
-[ -e /dev/stderr ] || ln -s /proc/self/fd/2 /dev/stderr
-mount -t tmpfs -o nosuid,nodev,mode=1777 tmpfs /tmp 2>/dev/null
-# Images carry /etc/hostname (and /etc/hosts to match): see src/host/images/guest-files.ts.
-[ -s /etc/hostname ] && read -r hostname < /etc/hostname && echo "$hostname" > /proc/sys/kernel/hostname
-# The pristine image (second disk, read-only): what the root file system was at boot.
-[ -n "$base" ] && mount -o ro /dev/ubdb "$base"
+# Mounts, /dev links, hostname and the pristine image (second disk, read-only): one program, as
+# each program started costs tens of milliseconds in a guest.
+/run/vitest-uml/agent/boot-mounts
 # IPv6 is a module in the older Debian kernels; overlayfs (copy-on-write shares) in all of them.
 . /run/vitest-uml/agent/load-modules.sh
 load_modules ipv6 overlay

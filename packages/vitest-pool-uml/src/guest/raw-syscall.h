@@ -1,6 +1,7 @@
 /*
  * System calls without a C library, for the freestanding programs vitest-uml puts in guests
- * (node-shim.c, session.c): x86_64's calling convention, the kernel's error as -errno.
+ * (node-shim.c; session.c and boot-mounts.c through guest-program.h): x86_64's calling
+ * convention, the kernel's error as -errno.
  */
 #ifndef VITEST_UML_RAW_SYSCALL_H
 #define VITEST_UML_RAW_SYSCALL_H
