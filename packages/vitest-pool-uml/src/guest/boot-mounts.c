@@ -13,8 +13,8 @@
 #include "guest-program.h"
 
 static void dir_if_missing(const char *path) {
-  long r = sys3(SYS_MKDIR, (long)path, 0755, 0);
-  if (r < 0 && r != -EEXIST) complain("cannot make the directory", path, r);
+  long r = new_dir(path);
+  if (r < 0) complain("cannot make the directory", path, r);
 }
 
 static void link_if_missing(const char *target, const char *path) {
@@ -25,9 +25,7 @@ static void link_if_missing(const char *target, const char *path) {
 static int program_main(int argc, char **argv) {
   (void)argc;
   (void)argv;
-  struct kstat disk;
-  int has_base = sys5(SYS_NEWFSTATAT, AT_FDCWD, (long)"/dev/ubdb", (long)&disk, 0, 0) == 0 &&
-                 (disk.mode & S_IFMT) == S_IFBLK;
+  int has_base = is_a("/dev/ubdb", S_IFBLK);
   sys5(SYS_MOUNT, (long)"sysfs", (long)"/sys", (long)"sysfs", 0, 0);
   dir_if_missing("/dev/pts");
   dir_if_missing("/dev/shm");

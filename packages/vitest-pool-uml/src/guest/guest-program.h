@@ -142,10 +142,19 @@ static inline long must(long result, const char *what, const char *path) {
   return result;
 }
 
-static inline void make_dir(const char *path) {
-  long r = sys3(SYS_MKDIR, (long)path, 0755, 0);
-  if (r < 0 && r != -EEXIST) fail("mkdir", path, r);
+/* Whether a path is there and of a type (S_IFREG, S_IFBLK...), following links. */
+static inline int is_a(const char *path, uint32_t type) {
+  struct kstat st;
+  return sys5(SYS_NEWFSTATAT, AT_FDCWD, (long)path, (long)&st, 0, 0) == 0 && (st.mode & S_IFMT) == type;
 }
+
+/* Makes a directory: 0 if it is made or was there, else the kernel's error. */
+static inline long new_dir(const char *path) {
+  long r = sys3(SYS_MKDIR, (long)path, 0755, 0);
+  return r == -EEXIST ? 0 : r;
+}
+
+static inline void make_dir(const char *path) { must(new_dir(path), "mkdir", path); }
 
 static inline void mount_fs(const char *source, const char *target, const char *type, long flags, const char *data) {
   must(sys5(SYS_MOUNT, (long)source, (long)target, (long)type, flags, (long)data), "mount on", target);

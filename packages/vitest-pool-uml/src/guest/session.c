@@ -38,11 +38,6 @@ static char *concat(char *out, const char *const parts[]) {
 }
 #define JOIN(out, ...) concat(out, (const char *const[]){__VA_ARGS__, 0})
 
-static int is_file(const char *path) {
-  struct kstat st;
-  return sys5(SYS_NEWFSTATAT, AT_FDCWD, (long)path, (long)&st, 0, 0) == 0 && (st.mode & S_IFMT) == S_IFREG;
-}
-
 static void make_dirs(char *path) {
   for (char *p = path + 1; *p; p++) {
     if (*p != '/') continue;
@@ -232,11 +227,11 @@ static void make_root(const char *dir, const char *root) {
       make_dirs(target);
       mount_fs("overlay", target, "overlay", 0,
                JOIN(options, "lowerdir=", m->lower, ",upperdir=", upper, "/upper,workdir=", upper, "/work"));
-    } else if (!same(m->target, "/") && is_file(m->target)) {
+    } else if (!same(m->target, "/") && is_a(m->target, S_IFREG)) {
       /* A file bound over the image: the session gets a copy of its own at the same path. */
       char *copy = JOIN(b, dir, "/shares/", share_name(++share), ".file");
       copy_file(m->target, copy);
-      if (!is_file(target)) {
+      if (!is_a(target, S_IFREG)) {
         long fd = must(sys3(SYS_OPEN, (long)target, O_WRONLY | O_CREAT | O_CLOEXEC, 0644), "create", target);
         sys3(SYS_CLOSE, fd, 0, 0);
       }
