@@ -65,7 +65,7 @@ export async function attempt(fn) {
 function signalAgent(signal) {
   for (const pid of readdirSync('/proc').filter((name) => /^\\d+$/.test(name))) {
     const cmdline = (() => { try { return readFileSync('/proc/' + pid + '/cmdline', 'utf8') } catch { return '' } })()
-    if (cmdline.includes('agent.mjs')) process.kill(Number(pid), signal)
+    if (cmdline.startsWith('/run/vitest-uml/agent/agent\\0')) process.kill(Number(pid), signal)
   }
 }
 

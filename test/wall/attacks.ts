@@ -525,7 +525,8 @@ export const ATTACKS: Attack[] = [
     files: () => ({
       'test/c04-oversized-frame.test.ts': attackTest(
         'c04-oversized-frame',
-        `  writeChannel(frame({ t: 'ipc', id: 1, message: 'x'.repeat(${OVERSIZED_FRAME_MIB} << 20) }), { resume: true })`,
+        `  writeChannel(frame({ t: 'ipc', id: 1, bytes: serialize('x'.repeat(${OVERSIZED_FRAME_MIB} << 20)) }), { resume: true })`,
+        "import { serialize } from 'node:v8'\n",
       ),
     }),
     // The host took the frame in (and the run went on) rather than stopping the guest at its header.

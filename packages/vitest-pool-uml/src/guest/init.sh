@@ -25,6 +25,6 @@ case "$vitest_uml_mode" in
     setsid -c "$shell" -l </dev/tty0 >/dev/tty0 2>&1 || "$shell" -l </dev/tty0 >/dev/tty0 2>&1
     ;;
   *)
-    /run/vitest-uml/node/bin/node /run/vitest-uml/agent/agent.mjs
+    /run/vitest-uml/agent/agent
     ;;
 esac

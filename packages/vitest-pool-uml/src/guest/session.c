@@ -17,8 +17,8 @@
  */
 #define PROGRAM "session"
 #include "guest-program.h"
+#include "guest-paths.h"
 
-#define LOWER_PREFIX "/run/vitest-uml-lower/"
 #define PATH_BYTES 4096
 /* Exit statuses of a program that could not be run, as a shell has them. */
 #define CANNOT_RUN 126

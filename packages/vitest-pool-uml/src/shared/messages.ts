@@ -52,11 +52,14 @@ export interface ForkMessage {
   session?: boolean
 }
 
-/** A message for a forked process's IPC channel, in either direction. */
+/**
+ * A message for a forked process's IPC channel, in either direction, as Node's own IPC
+ * serialization ('advanced') has it: the agent relays the bytes, the host alone decodes them.
+ */
 export interface ForkIpcMessage {
   t: 'ipc'
   id: number
-  message: unknown
+  bytes: Uint8Array
 }
 
 export interface SignalMessage {
@@ -103,8 +106,8 @@ export interface ReadyMessage {
   t: 'ready'
   /** `uname -r` of the guest kernel. */
   kernelRelease: string
-  /** Fields of the guest's /etc/os-release (empty when it has none). */
-  osRelease: Record<string, string>
+  /** The guest's os-release(5) file as it is (empty when it has none); the host parses it. */
+  osRelease: string
 }
 
 export interface OutputMessage {

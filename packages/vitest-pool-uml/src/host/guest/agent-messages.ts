@@ -4,16 +4,10 @@ type Check = (message: Record<string, unknown>) => boolean
 
 const isId = (value: unknown) => Number.isSafeInteger(value) && (value as number) > 0
 const isStringOrNull = (value: unknown) => value === null || typeof value === 'string'
-const isStringRecord = (value: unknown) =>
-  typeof value === 'object' &&
-  value !== null &&
-  !Array.isArray(value) &&
-  Object.values(value).every((field) => typeof field === 'string')
-
 /** The shape of each message an agent sends (see AgentMessage in src/shared/messages.ts). */
 const SHAPES: Record<AgentMessage['t'], Check> = {
   hello: () => true,
-  ready: (m) => typeof m.kernelRelease === 'string' && isStringRecord(m.osRelease),
+  ready: (m) => typeof m.kernelRelease === 'string' && typeof m.osRelease === 'string',
   ack: (m) =>
     Number.isSafeInteger(m.bytes) &&
     (m.bytes as number) > 0 &&
@@ -25,7 +19,7 @@ const SHAPES: Record<AgentMessage['t'], Check> = {
     (m.code === null || Number.isSafeInteger(m.code)) &&
     isStringOrNull(m.signal) &&
     (m.error === undefined || typeof m.error === 'string'),
-  ipc: (m) => isId(m.id) && 'message' in m,
+  ipc: (m) => isId(m.id) && m.bytes instanceof Uint8Array,
   'agent-error': (m) => typeof m.message === 'string',
 }
 

@@ -1,13 +1,19 @@
 import type { Readable, Writable } from 'node:stream'
 import { setTimeout as delay } from 'node:timers/promises'
-import type { AgentMessage, ExecMessage, ExitMessage, ForkMessage, ReadyMessage } from '../../shared/index.js'
+import {
+  type ExecMessage,
+  type ExitMessage,
+  type ForkMessage,
+  parseOsRelease,
+  type ReadyMessage,
+} from '../../shared/index.js'
 import { isWallOff, UmlError } from '../core/index.js'
 import { checkGuestInputs } from './check-inputs.js'
 import { ConsoleLog } from './console-log.js'
 import { DISK_FULL_CONSOLE_MARK, type FailureContext, guestFailure } from './guest-failure.js'
 import { type GuestOptions, parseGuestOptions } from './guest-options.js'
 import { GuestProcess } from './guest-process.js'
-import { type ChannelCounters, ChannelViolation, HostChannel } from './host-channel.js'
+import { type ChannelCounters, ChannelViolation, type FromGuestMessage, HostChannel } from './host-channel.js'
 import { hostMapLimit, watchMapLimit } from './map-limit-watch.js'
 import { processTreeCpuMs } from './process-tree.js'
 import { type SpawnedUml, sandboxSharePath, spawnUml } from './spawn-uml.js'
@@ -118,8 +124,9 @@ export class Guest {
     return this.ready.kernelRelease
   }
 
+  /** Fields of the guest's os-release(5) (empty when it has none). */
   get osRelease(): Record<string, string> {
-    return this.ready.osRelease
+    return parseOsRelease(this.ready.osRelease)
   }
 
   /** What the channel carried so far, each way. */
@@ -296,7 +303,7 @@ export class Guest {
     await this.dispose()
   }
 
-  private receive(message: AgentMessage): void {
+  private receive(message: FromGuestMessage): void {
     if (message.t !== 'stdout' && message.t !== 'stderr' && message.t !== 'ipc' && message.t !== 'exit') return
     const handlers = this.processes.get(message.id)
     if (!handlers) return

@@ -3,8 +3,10 @@ import { rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Readable, Writable } from 'node:stream'
 import {
+  type AckMessage,
   type AgentMessage,
   encodeFrame,
+  type ForkIpcMessage,
   FrameDecoder,
   HOST_TO_GUEST_WINDOW_BYTES,
   type HostMessage,
@@ -14,6 +16,7 @@ import {
 } from '../../shared/index.js'
 import { isWallOff } from '../core/index.js'
 import { isAgentMessage } from './agent-messages.js'
+import { decodeIpcMessage, encodeIpcMessage, isNodeInternalMessage } from './ipc-codec.js'
 
 /** Bytes and frames carried each way since the channel opened (for `pnpm bench`). */
 export interface ChannelCounters {
@@ -26,8 +29,19 @@ export interface ChannelCounters {
 /** What the guest sent that no agent sends: a malformed or oversized frame, a message of the wrong shape. */
 export class ChannelViolation extends Error {}
 
+/** An IPC message of a forked process, decoded (on the line it is Node's serialization of it). */
+export interface IpcValueMessage {
+  t: 'ipc'
+  id: number
+  message: unknown
+}
+
+/** What the channel takes to send, and what it emits. */
+export type ToGuestMessage = Exclude<HostMessage, ForkIpcMessage> | IpcValueMessage
+export type FromGuestMessage = Exclude<AgentMessage, ForkIpcMessage | AckMessage> | IpcValueMessage
+
 interface HostChannelEvents {
-  message: [AgentMessage]
+  message: [FromGuestMessage]
   /** The channel failed (a ChannelViolation when the guest broke the protocol); it is closed. */
   error: [Error]
   close: []
@@ -64,9 +78,13 @@ export class HostChannel extends EventEmitter<HostChannelEvents> {
     toGuest.on('error', () => this.close())
   }
 
-  send(message: HostMessage): void {
+  send(message: ToGuestMessage): void {
     if (this.closed) return
-    const frame = encodeFrame(message)
+    const frame = encodeFrame(
+      message.t === 'ipc'
+        ? ({ t: 'ipc', id: message.id, bytes: encodeIpcMessage(message.message) } satisfies HostMessage)
+        : message,
+    )
     this.counters.bytesToGuest += frame.length
     this.counters.framesToGuest++
     try {
@@ -127,6 +145,15 @@ export class HostChannel extends EventEmitter<HostChannelEvents> {
         this.inFlight -= agentMessage.bytes
         if (agentMessage.spooled) this.releaseSpooled(agentMessage.spooled)
         this.pump()
+      } else if (agentMessage.t === 'ipc') {
+        let value: unknown
+        try {
+          value = decodeIpcMessage(agentMessage.bytes)
+        } catch (error) {
+          this.fail(`an IPC message that does not decode (${(error as Error).message})`)
+          return
+        }
+        if (!isNodeInternalMessage(value)) this.emit('message', { t: 'ipc', id: agentMessage.id, message: value })
       } else {
         this.emit('message', agentMessage)
       }

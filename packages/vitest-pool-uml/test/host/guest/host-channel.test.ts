@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream'
 import { setImmediate as tick } from 'node:timers/promises'
 import { describe, expect, it } from 'vitest'
-import { HostChannel } from '../../../src/host/guest/host-channel.js'
+import { type FromGuestMessage, HostChannel } from '../../../src/host/guest/host-channel.js'
 import { type AgentMessage, encodeFrame, FrameDecoder, HOST_TO_GUEST_WINDOW_BYTES } from '../../../src/shared/index.js'
 
 /** A channel over in-memory streams, with what it emitted and every byte it wrote towards the guest. */
@@ -11,7 +11,7 @@ function openChannel() {
   const written: Buffer[] = []
   toGuest.on('data', (chunk: Buffer) => written.push(chunk))
   const channel = new HostChannel(fromGuest, toGuest)
-  const received: AgentMessage[] = []
+  const received: FromGuestMessage[] = []
   const errors: Error[] = []
   let closed = 0
   channel.on('message', (message) => received.push(message))
@@ -28,11 +28,11 @@ describe('HostChannel', () => {
     const { fromGuest, received } = openChannel()
     const stream = Buffer.concat([
       encodeFrame({ t: 'hello' }),
-      encodeFrame({ t: 'ready', kernelRelease: '7.2.7', osRelease: { ID: 'debian' } }),
+      encodeFrame({ t: 'ready', kernelRelease: '7.2.7', osRelease: 'ID=debian\n' }),
     ])
     for (const byte of stream) fromGuest.write(Buffer.from([byte]))
     await tick()
-    expect(received).toEqual([{ t: 'hello' }, { t: 'ready', kernelRelease: '7.2.7', osRelease: { ID: 'debian' } }])
+    expect(received).toEqual([{ t: 'hello' }, { t: 'ready', kernelRelease: '7.2.7', osRelease: 'ID=debian\n' }])
   })
 
   it('keeps at most the window unacknowledged towards the guest, and sends on as the agent acknowledges', async () => {
