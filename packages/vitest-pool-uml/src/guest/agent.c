@@ -143,13 +143,15 @@ static void buffer_add(struct frame_buffer *buffer, const uint8_t *bytes, size_t
   buffer->length += length;
 }
 
-/* The length of the first whole frame's payload, or -1 while it is incomplete. */
+/* The length of the first whole frame's payload (on the line, or a forked process's IPC), or -1 while it is incomplete. */
 static long next_frame(const struct frame_buffer *buffer) {
   if (buffer->length < 4) return -1;
   const uint8_t *b = buffer->data;
   uint32_t length = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
   if (length > MAX_FRAME_BYTES) {
-    send_agent_error("the host sent a frame over the size limit: the channel is out of step");
+    char error[96];
+    snprintf(error, sizeof error, "a frame of %u bytes, over the limit of %u: out of step", length, MAX_FRAME_BYTES);
+    send_agent_error(error);
     _exit(1);
   }
   return buffer->length - 4 >= length ? (long)length : -1;
