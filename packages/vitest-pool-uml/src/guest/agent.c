@@ -83,7 +83,9 @@ static void put_string_field(const char *key, const char *value) {
   wire_put_string(&frame, value, strlen(value));
 }
 
+/* Also on the console, whose tail the host shows when a guest fails. */
 static void send_agent_error(const char *message) {
+  dprintf(2, "vitest-uml agent: %s\n", message);
   begin("agent-error");
   put_string_field("message", message);
   send_frame(2);
@@ -123,43 +125,57 @@ static void open_line(void) {
 
 /* --- Messages ---------------------------------------------------------------------------------- */
 
-/* Bytes of frames; takes whole frames out as they complete. */
+/*
+ * Bytes of frames, the unread ones from `start` to `end`: taking bytes from the front moves an
+ * offset, so a large message written out piece by piece is not copied down after each piece.
+ */
 struct frame_buffer {
   uint8_t *data;
-  size_t length;
+  size_t start;
+  size_t end;
   size_t capacity;
 };
 
+static const uint8_t *buffer_front(const struct frame_buffer *buffer) { return buffer->data + buffer->start; }
+
+static size_t buffer_size(const struct frame_buffer *buffer) { return buffer->end - buffer->start; }
+
 static void buffer_add(struct frame_buffer *buffer, const uint8_t *bytes, size_t length) {
-  if (buffer->length + length > buffer->capacity) {
+  if (buffer->end + length > buffer->capacity && buffer->start > 0) {
+    memmove(buffer->data, buffer_front(buffer), buffer_size(buffer));
+    buffer->end -= buffer->start;
+    buffer->start = 0;
+  }
+  if (buffer->end + length > buffer->capacity) {
     size_t grown = buffer->capacity ? buffer->capacity : READ_BYTES;
-    while (grown < buffer->length + length) grown *= 2;
+    while (grown < buffer->end + length) grown *= 2;
     uint8_t *data = realloc(buffer->data, grown);
     if (!data) abort();
     buffer->data = data;
     buffer->capacity = grown;
   }
-  memcpy(buffer->data + buffer->length, bytes, length);
-  buffer->length += length;
-}
-
-/* The length of the first whole frame's payload (on the line, or a forked process's IPC), or -1 while it is incomplete. */
-static long next_frame(const struct frame_buffer *buffer) {
-  if (buffer->length < 4) return -1;
-  const uint8_t *b = buffer->data;
-  uint32_t length = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
-  if (length > MAX_FRAME_BYTES) {
-    char error[96];
-    snprintf(error, sizeof error, "a frame of %u bytes, over the limit of %u: out of step", length, MAX_FRAME_BYTES);
-    send_agent_error(error);
-    _exit(1);
-  }
-  return buffer->length - 4 >= length ? (long)length : -1;
+  memcpy(buffer->data + buffer->end, bytes, length);
+  buffer->end += length;
 }
 
 static void drop_front(struct frame_buffer *buffer, size_t length) {
-  memmove(buffer->data, buffer->data + length, buffer->length - length);
-  buffer->length -= length;
+  buffer->start += length;
+  if (buffer->start == buffer->end) buffer->start = buffer->end = 0;
+}
+
+#define FRAME_INCOMPLETE (-1)
+#define FRAME_TOO_LARGE (-2)
+
+/*
+ * The length of the first whole frame's payload (on the line, or a forked process's IPC),
+ * FRAME_INCOMPLETE while it is incomplete, FRAME_TOO_LARGE when its length is past any real one.
+ */
+static long next_frame(const struct frame_buffer *buffer) {
+  if (buffer_size(buffer) < 4) return FRAME_INCOMPLETE;
+  const uint8_t *b = buffer_front(buffer);
+  uint32_t length = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+  if (length > MAX_FRAME_BYTES) return FRAME_TOO_LARGE;
+  return buffer_size(buffer) - 4 >= length ? (long)length : FRAME_INCOMPLETE;
 }
 
 /* --- Processes --------------------------------------------------------------------------------- */
@@ -174,6 +190,8 @@ struct process {
   bool ended;
   int status;
   char *session_dir;
+  /* Why the agent stopped it, for its exit message. */
+  const char *error;
   /* When a SIGTERM'd process gets SIGKILL (ms on CLOCK_MONOTONIC), 0 when not asked to stop. */
   long long kill_at;
   struct process *next;
@@ -247,10 +265,14 @@ static int remove_entry(const char *path, const struct stat *info, int type, str
 
 /* Removes a finished session's directory, in a child of its own so the agent goes on meanwhile. */
 static void remove_later(const char *dir) {
-  if (fork() == 0) _exit(nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0);
+  if (fork() == 0) {
+    /* Other processes' pipes and channels are not this child's to hold open. */
+    close_range(3, ~0U, 0);
+    _exit(nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0);
+  }
 }
 
-static void read_ipc(struct process *p);
+static void read_ipc(struct process *p, bool drain);
 
 static void forget_process(struct process *p) {
   for (struct process **at = &processes; *at; at = &(*at)->next) {
@@ -279,7 +301,7 @@ static struct process *new_process(int id) {
 /* Reports the process's end once it has exited and closed its output, as Node's 'close' does. */
 static void finish_if_done(struct process *p) {
   if (!p->ended || p->out[0] >= 0 || p->out[1] >= 0) return;
-  if (p->ipc >= 0) read_ipc(p); /* messages it sent before exiting go first */
+  if (p->ipc >= 0) read_ipc(p, true); /* messages it sent before exiting go first */
   int code = -1;
   const char *signal = NULL;
   if (WIFEXITED(p->status)) code = WEXITSTATUS(p->status);
@@ -289,40 +311,52 @@ static void finish_if_done(struct process *p) {
     signal = signal_name(code - 128);
     code = -1;
   }
-  send_exit(p->id, code, signal, NULL);
+  send_exit(p->id, code, signal, p->error);
   if (p->ipc >= 0) close(p->ipc);
   if (p->session_dir) remove_later(p->session_dir);
   forget_process(p);
 }
 
-/* Relays each whole IPC message the process wrote (Node's framing: a 4-byte length, then V8). */
-static void read_ipc(struct process *p) {
+static void close_ipc(struct process *p) {
+  close(p->ipc);
+  p->ipc = -1;
+}
+
+/*
+ * Relays each whole IPC message the process wrote (Node's framing: a 4-byte length, then V8): a
+ * chunk per turn of the loop, so a chatty process cannot keep the agent from the rest, or all
+ * there is (`drain`) once it has exited.
+ */
+static void read_ipc(struct process *p, bool drain) {
   uint8_t chunk[READ_BYTES];
-  for (;;) {
+  do {
     ssize_t n = read(p->ipc, chunk, sizeof chunk);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
-      if (n == 0 || errno != EAGAIN) {
-        close(p->ipc);
-        p->ipc = -1;
-      }
-      break;
+      if (n == 0 || errno != EAGAIN) close_ipc(p);
+      return;
     }
     buffer_add(&p->from_ipc, chunk, (size_t)n);
     long length;
     while ((length = next_frame(&p->from_ipc)) >= 0) {
-      send_bytes("ipc", p->id, "bytes", p->from_ipc.data + 4, (size_t)length);
+      send_bytes("ipc", p->id, "bytes", buffer_front(&p->from_ipc) + 4, (size_t)length);
       drop_front(&p->from_ipc, 4 + (size_t)length);
     }
-  }
+    if (length == FRAME_TOO_LARGE) {
+      p->error = "it wrote an IPC message over 256 MiB (or out of step), so the agent stopped it";
+      close_ipc(p);
+      signal_process(p, SIGKILL);
+      return;
+    }
+  } while (drain);
 }
 
 static void write_ipc(struct process *p) {
-  while (p->to_ipc.length > 0) {
-    ssize_t n = write(p->ipc, p->to_ipc.data, p->to_ipc.length);
+  while (buffer_size(&p->to_ipc) > 0) {
+    ssize_t n = write(p->ipc, buffer_front(&p->to_ipc), buffer_size(&p->to_ipc));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
-      if (errno != EAGAIN) p->to_ipc.length = 0; /* it disconnected */
+      if (errno != EAGAIN) drop_front(&p->to_ipc, buffer_size(&p->to_ipc)); /* it disconnected */
       return;
     }
     drop_front(&p->to_ipc, (size_t)n);
@@ -374,9 +408,13 @@ static const char *env_get(const struct strings *env, const char *name) {
   return NULL;
 }
 
-static void add_strings(struct strings *list, const struct wire_value *array) {
-  for (size_t i = 0; array && array->kind == W_ARRAY && i < array->count; i++)
-    if (array->items[i].kind == W_STRING) strings_add(list, array->items[i].text);
+/* Adds an array's strings; false if it holds anything else. */
+static bool add_strings(struct strings *list, const struct wire_value *array) {
+  for (size_t i = 0; array && array->kind == W_ARRAY && i < array->count; i++) {
+    if (array->items[i].kind != W_STRING) return false;
+    strings_add(list, array->items[i].text);
+  }
+  return true;
 }
 
 struct user {
@@ -427,6 +465,7 @@ static bool resolve_user(const char *wanted, struct user *user, char *error, siz
 
 static void make_dirs(const char *path) {
   char partial[4096];
+  if (!*path) return;
   snprintf(partial, sizeof partial, "%s", path);
   for (char *slash = partial + 1; (slash = strchr(slash, '/')); slash++) {
     *slash = 0;
@@ -490,10 +529,11 @@ struct launch {
 
 /* In the child: its descriptors, root, directory and ids, then the program. Returns an errno. */
 static int child_exec(const struct launch *how, int out[2]) {
+  /* As libuv starts a process: every signal unblocked and at its default. */
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL);
-  signal(SIGPIPE, SIG_DFL);
+  for (int number = 1; number < NSIG; number++) signal(number, SIG_DFL);
   int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
   if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out[0], 1) < 0 || dup2(out[1], 2) < 0) return errno;
   /* dup2 onto itself would keep close-on-exec. */
@@ -621,10 +661,13 @@ static void start_process(const struct wire_value *request, bool is_fork) {
 
   if (is_fork) {
     strings_add(&argv, NODE_BINARY);
-    add_strings(&argv, wire_get(request, "execArgv"));
+    bool strings = add_strings(&argv, wire_get(request, "execArgv"));
     const char *entry = wire_string(request, "entry");
     strings_add(&argv, entry ? entry : "");
-    add_strings(&argv, wire_get(request, "args"));
+    if (!add_strings(&argv, wire_get(request, "args")) || !strings) {
+      snprintf(error, sizeof error, "an argument that is not a string");
+      goto failed;
+    }
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, channel) != 0) {
       snprintf(error, sizeof error, "spawn %s %s", NODE_BINARY, errno_name(errno));
       goto failed;
@@ -633,7 +676,10 @@ static void start_process(const struct wire_value *request, bool is_fork) {
     env_set(&env, "NODE_CHANNEL_SERIALIZATION_MODE", "advanced");
   } else {
     size_t before = argv.count;
-    add_strings(&argv, wire_get(request, "argv"));
+    if (!add_strings(&argv, wire_get(request, "argv"))) {
+      snprintf(error, sizeof error, "an argument that is not a string");
+      goto failed;
+    }
     if (argv.count == before) {
       snprintf(error, sizeof error, "empty command");
       goto failed;
@@ -705,11 +751,12 @@ static bool opens_files(const char *dir) {
       char *path;
       if (asprintf(&path, "%s/%s", pending[head], entry->d_name) < 0) abort();
       struct stat info;
-      if (lstat(path, &info) == 0 && S_ISDIR(info.st_mode)) {
+      bool found = lstat(path, &info) == 0;
+      if (found && S_ISDIR(info.st_mode)) {
         pending[tail++] = path;
         continue;
       }
-      if (S_ISREG(info.st_mode)) {
+      if (found && S_ISREG(info.st_mode)) {
         int fd = open(path, O_RDONLY | O_CLOEXEC);
         result = fd >= 0;
         if (fd >= 0) close(fd);
@@ -755,7 +802,6 @@ static bool mount_shares(const struct wire_value *shares, char *error, size_t si
       return false;
     }
   }
-  bool broken[256] = {false};
   for (size_t i = 0; shares && shares->kind == W_ARRAY && i < shares->count; i++) {
     const struct wire_value *share = &shares->items[i];
     const char *source = wire_string(share, "source"), *target = wire_string(share, "target");
@@ -782,14 +828,7 @@ static bool mount_shares(const struct wire_value *shares, char *error, size_t si
     }
     /* Kernel 5.10's hostfs opens files by the path overlayfs hands it, not its own: every open
      * fails with ENOENT. The share stays read-only there. */
-    broken[i % 256] = !opens_files(target);
-  }
-  for (size_t i = 0; shares && shares->kind == W_ARRAY && i < shares->count && i < 256; i++) {
-    if (!broken[i]) continue;
-    const char *target = wire_string(&shares->items[i], "target");
-    char lower[4096];
-    snprintf(lower, sizeof lower, "%s%zu", LOWER_PREFIX, i);
-    if (umount(target) != 0 || mount(lower, target, NULL, MS_MOVE, NULL) != 0) {
+    if (!opens_files(target) && (umount(target) != 0 || mount(lower, target, NULL, MS_MOVE, NULL) != 0)) {
       snprintf(error, size, "moving the read-only share %s into place failed: %s", target, strerror(errno));
       return false;
     }
@@ -893,9 +932,13 @@ static void read_spooled(int seq, struct messages *out) {
 static int take_frames(struct frame_buffer *buffer, struct messages *out) {
   int spooled = 0;
   long length;
-  while ((length = next_frame(buffer)) >= 0) {
+  while ((length = next_frame(buffer)) != FRAME_INCOMPLETE) {
+    if (length == FRAME_TOO_LARGE) {
+      send_agent_error("the host sent a frame over 256 MiB: the channel is out of step");
+      _exit(1);
+    }
     struct wire_value message;
-    bool ok = wire_decode(buffer->data + 4, (size_t)length, &message);
+    bool ok = wire_decode(buffer_front(buffer) + 4, (size_t)length, &message);
     drop_front(buffer, 4 + (size_t)length);
     if (!ok) {
       send_agent_error("the host sent a frame the agent cannot decode");
@@ -1001,7 +1044,7 @@ int main(void) {
       if (p->ipc >= 0) {
         owners[n] = p;
         streams[n] = 2;
-        fds[n++] = (struct pollfd){.fd = p->ipc, .events = POLLIN | (p->to_ipc.length ? POLLOUT : 0)};
+        fds[n++] = (struct pollfd){.fd = p->ipc, .events = POLLIN | (buffer_size(&p->to_ipc) ? POLLOUT : 0)};
       }
       if (p->kill_at && !p->ended && (wake < 0 || p->kill_at < wake)) wake = p->kill_at;
     }
@@ -1018,7 +1061,7 @@ int main(void) {
       if (streams[i] < 2 && p->out[streams[i]] == fds[i].fd) read_output(p, streams[i]);
       else if (streams[i] == 2 && p->ipc == fds[i].fd) {
         if (fds[i].revents & POLLOUT) write_ipc(p);
-        if (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) read_ipc(p);
+        if (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) read_ipc(p, false);
       }
     }
     long long now = now_ms();

@@ -45,7 +45,7 @@ describe('v8-wire.h, the agent’s reader and writer of frames', () => {
     ['numbers', { smi: -123456, big: 2 ** 40, fraction: 1.5, zero: 0 }],
     ['nesting', { shares: [{ source: '/s', target: '/t', writable: false, copyOnWrite: true }], none: null }],
     ['Node’s typed arrays', { bytes: Buffer.from([0, 1, 255]), view: new Uint8Array([9]) }],
-    ['an array with a hole', { list: ['a', , 'c'] }],
+    ['an array with a hole', { list: Object.assign(new Array(3), { 0: 'a', 2: 'c' }) }],
   ])('reads %s as V8 wrote it', (_, value) => {
     expect(decode(serialize(value))).toEqual(printed(value))
   })

@@ -79,6 +79,7 @@ export class Guest {
   /** The kernel's process group while it is stopped (see pause). */
   private pausedGroup: number | undefined
   private failure: UmlError | undefined
+  private parsedOsRelease: Record<string, string> | undefined
 
   private constructor(
     private readonly uml: SpawnedUml,
@@ -124,9 +125,10 @@ export class Guest {
     return this.ready.kernelRelease
   }
 
-  /** Fields of the guest's os-release(5) (empty when it has none). */
+  /** Fields of the guest's os-release(5) (empty when it has none), parsed once. */
   get osRelease(): Record<string, string> {
-    return parseOsRelease(this.ready.osRelease)
+    this.parsedOsRelease ??= parseOsRelease(this.ready.osRelease)
+    return this.parsedOsRelease
   }
 
   /** What the channel carried so far, each way. */
