@@ -10,7 +10,8 @@ packages=(
 )
 # To build UML kernels from source (`vitest-uml kernels build`, `kernel: 'custom-7.2'`; the
 # project's own tests build one): KERNEL_BUILD_TOOLS in packages/vitest-pool-uml/src/host/core/host-tools.ts.
-# gcc also builds the guest Node's shim (src/guest/node-shim.c) when the package is built from source.
+# gcc and libc6-dev also build the guest programs (src/guest: the agent, a static program, and the
+# guest Node's shim) when the package is built from source.
 kernel_build_packages=(gcc make flex bison bc gzip libc6-dev)
 
 as_root=()

@@ -203,17 +203,17 @@ describe('images pull from a real registry (basic auth)', () => {
   })
 
   it('refuses a userland the guest cannot use, naming what it lacks, caching nothing', async () => {
-    // busybox without its mount and stty applets, wherever init's PATH would look for them.
+    // busybox without its mount and mkdir applets, wherever init's PATH would look for them.
     const dirs = ['bin', 'sbin', 'usr/bin', 'usr/sbin']
     const without = await tarOf(
-      dirs.flatMap((dir) => ['mount', 'stty'].map((tool) => ({ name: `${dir}/.wh.${tool}` }))),
+      dirs.flatMap((dir) => ['mount', 'mkdir'].map((tool) => ({ name: `${dir}/.wh.${tool}` }))),
     )
     const { ref } = await push('vitest/unusable', [busybox, without])
     const result = await pull(ref)
     expect(result.exitCode).toBe(1)
     expect(result.stderr).toContain('[UML_IMAGE_UNUSABLE]')
     expect(result.stderr).toContain(
-      `The image ${ref} lacks mount, stty, which a guest runs from its own root file system`,
+      `The image ${ref} lacks mount, mkdir, which a guest runs from its own root file system`,
     )
     expect(result.stderr).toContain('Use an image that has a shell and coreutils and util-linux, or busybox.')
     expect(existsSync(repositoryCache('vitest/unusable'))).toBe(false)

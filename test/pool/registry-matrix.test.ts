@@ -43,9 +43,9 @@ beforeAll(async () => {
   refs.busybox = await pushImage('vitest/busybox', '1', [busybox])
   refs.musl = await pushImage('vitest/musl', '1', [busybox, await muslLayer(scratch())])
   refs.debian = await pushImage('vitest/debian', 'bookworm', [await debianRootfsTar(scratch(), 'bookworm')])
-  // busybox without the stty applet, which the agent runs for its serial line.
-  const noStty = await tarOf(['bin', 'sbin', 'usr/bin', 'usr/sbin'].map((dir) => ({ name: `${dir}/.wh.stty` })))
-  refs.unusable = await pushImage('vitest/no-stty', '1', [busybox, noStty])
+  // busybox without the mount applet, which the guest's init runs.
+  const noMount = await tarOf(['bin', 'sbin', 'usr/bin', 'usr/sbin'].map((dir) => ({ name: `${dir}/.wh.mount` })))
+  refs.unusable = await pushImage('vitest/no-mount', '1', [busybox, noMount])
   const dockerConfig = join(scratch(), 'docker')
   await mkdir(dockerConfig)
   const auth = Buffer.from(`${registry.username}:${registry.password}`).toString('base64')
@@ -118,7 +118,7 @@ it('stops before any guest boots on a userland the guest cannot use, naming what
   expect(run.exitCode).not.toBe(0)
   expect(run.output).toContain('UML_IMAGE_UNUSABLE')
   expect(run.output).toContain(
-    `The image ${refs.unusable} lacks stty, which a guest runs from its own root file system`,
+    `The image ${refs.unusable} lacks mount, which a guest runs from its own root file system`,
   )
   expect(run.output).not.toContain('runs the Vitest worker on this userland')
 })

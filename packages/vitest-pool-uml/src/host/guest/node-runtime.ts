@@ -36,7 +36,7 @@ export async function prepareNodeRuntime(options: NodeRuntimeOptions): Promise<s
   const shimBytes = await readFile(shim).catch((error: unknown) => {
     throw new UmlError(
       'UML_NODE_RUNTIME_FAILED',
-      `${shim} is missing: vitest-uml's package was not built. Run its build (it needs gcc).`,
+      `${shim} is missing: vitest-uml's package was not built. Run its build (it needs gcc and libc6-dev).`,
       { cause: error, details: { binary: shim } },
     )
   })

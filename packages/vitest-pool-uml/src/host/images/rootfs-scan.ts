@@ -21,11 +21,11 @@ export interface RootfsScan {
 }
 
 /**
- * What the guest runs from the image itself: the init stub and the runtime's init (a shell, mount,
- * mkdir, ln) and the agent (stty for its serial line, mount for shares). Everything else (Node,
- * its libraries, the agent) comes from the host, so a userland with these runs the Vitest worker.
+ * What the guest runs from the image itself: the init stub and the runtime's init scripts (a
+ * shell, mount, mkdir). Everything else (Node, its libraries, the agent and the other guest
+ * programs) comes from the host, so a userland with these runs the Vitest worker.
  */
-export const GUEST_TOOLS = ['sh', 'mount', 'mkdir', 'ln', 'stty'] as const
+export const GUEST_TOOLS = ['sh', 'mount', 'mkdir'] as const
 
 /** Where the guest looks for them: init's PATH. */
 const TOOL_DIRS = ['usr/sbin', 'usr/bin', 'sbin', 'bin']

@@ -135,7 +135,8 @@ export const poolOptionsSchema = z
       .record(z.string().regex(IMAGE_NAME_PATTERN, 'lower-case letters, digits, dots, dashes'), imageRecipeSchema)
       .default({}),
     /**
-     * Guest memory in MiB, at most the host's. Host memory is only used as the guest touches it.
+     * Guest memory in MiB, at most the host's. Host memory is used as the guest touches it, and
+     * about 16 MiB per GiB at every boot (the kernel's table of its pages).
      * @default 2048 (or the host's memory, if less)
      */
     memory: z
