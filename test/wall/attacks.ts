@@ -503,6 +503,11 @@ export const ATTACKS: Attack[] = [
         // To every process id a guest may have started by now (a session check runs before the worker).
         "Buffer.concat(Array.from({ length: 64 }, (_, i) => frame({ t: 'stdout', id: i + 1, data: 42 })))",
       ],
+      [
+        'c05-undecodable-ipc',
+        "a well-formed IPC frame whose message is not Node's serialization (a host object of unknown tag)",
+        "frame({ t: 'ipc', id: 1, bytes: Buffer.from([255, 15, 92, 7]) })",
+      ],
     ] as const
   ).map(
     ([name, what, bytes]): Attack => ({

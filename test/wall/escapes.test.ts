@@ -64,7 +64,13 @@ describe.each(MODES)('no attempt gets through the wall, $name', ({ args, env }) 
         expect(evidence.hostRecorded).toBe(true)
         expect(evidence.pollution).toEqual([])
         // Each attack on the channel fails its own file with the protocol error; the run goes on.
-        for (const name of ['c01-malformed-frame', 'c02-huge-length', 'c03-wrong-shape', 'c04-oversized-frame']) {
+        for (const name of [
+          'c01-malformed-frame',
+          'c02-huge-length',
+          'c03-wrong-shape',
+          'c04-oversized-frame',
+          'c05-undecodable-ipc',
+        ]) {
           const file = evidence.files.get(`test/${name}.test.ts`)
           expect(file?.status, name).toBe('failed')
           expect(file?.message, name).toContain('UML_GUEST_PROTOCOL')
