@@ -33,7 +33,9 @@
 #include "guest-paths.h"
 #include "v8-wire.h"
 
+/* The serial line `ssl1` of the kernel command line (kernel-command-line.ts). */
 #define CHANNEL_DEVICE "/dev/ttyS1"
+/* GUEST_SPOOL_DIR in src/shared/messages.ts, where the host binds each guest's spool. */
 #define SPOOL_DIR "/run/vitest-uml/spool"
 #define NODE_BINARY "/run/vitest-uml/node/bin/node"
 #define SESSION_LAUNCHER "/run/vitest-uml/agent/session"
@@ -146,14 +148,7 @@ static void buffer_add(struct frame_buffer *buffer, const uint8_t *bytes, size_t
     buffer->end -= buffer->start;
     buffer->start = 0;
   }
-  if (buffer->end + length > buffer->capacity) {
-    size_t grown = buffer->capacity ? buffer->capacity : READ_BYTES;
-    while (grown < buffer->end + length) grown *= 2;
-    uint8_t *data = realloc(buffer->data, grown);
-    if (!data) abort();
-    buffer->data = data;
-    buffer->capacity = grown;
-  }
+  wire_reserve(&buffer->data, &buffer->capacity, buffer->end + length, READ_BYTES);
   memcpy(buffer->data + buffer->end, bytes, length);
   buffer->end += length;
 }
@@ -770,12 +765,18 @@ static bool opens_files(const char *dir) {
   return result != 0;
 }
 
-static bool has_overlayfs(void) {
-  char text[8192];
-  FILE *file = fopen("/proc/filesystems", "re");
-  size_t n = file ? fread(text, 1, sizeof text - 1, file) : 0;
+/* The start of a small file, as text (empty when it cannot be read); false when it cannot be opened. */
+static bool read_text(const char *path, char *text, size_t size) {
+  FILE *file = fopen(path, "re");
+  size_t n = file ? fread(text, 1, size - 1, file) : 0;
   if (file) fclose(file);
   text[n] = 0;
+  return file != NULL;
+}
+
+static bool has_overlayfs(void) {
+  char text[8192];
+  read_text("/proc/filesystems", text, sizeof text);
   return strstr(text, "\toverlay\n") != NULL;
 }
 
@@ -838,16 +839,8 @@ static bool mount_shares(const struct wire_value *shares, char *error, size_t si
 
 /* os-release(5) as the image has it (the host parses it), empty for a userland that has none. */
 static void read_os_release(char *text, size_t size) {
-  text[0] = 0;
-  const char *paths[] = {"/etc/os-release", "/usr/lib/os-release"};
-  for (size_t i = 0; i < 2; i++) {
-    FILE *file = fopen(paths[i], "re");
-    if (!file) continue;
-    size_t n = fread(text, 1, size - 1, file);
-    fclose(file);
-    text[n] = 0;
-    return;
-  }
+  /* OS_RELEASE_PATHS in src/shared/os-release.ts, in its order. */
+  if (!read_text("/etc/os-release", text, size)) read_text("/usr/lib/os-release", text, size);
 }
 
 static void setup(const struct wire_value *message) {

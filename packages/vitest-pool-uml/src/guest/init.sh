@@ -16,6 +16,8 @@ read -r flags < /sys/class/net/lo/flags
 echo $(( $flags | 1 )) > /sys/class/net/lo/flags
 # The network option (network-up.sh): configured before the agent starts, which inherits the proxy.
 [ -n "$vitest_uml_net" ] && . /run/vitest-uml/agent/network-up.sh
+# The search path of the agent and of every command and worker it starts: the guest's own
+# directories, then the host's Node runtime (mounted under /run/vitest-uml).
 export HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/run/vitest-uml/node/bin
 cd /root 2>/dev/null || cd /
 case "$vitest_uml_mode" in

@@ -328,15 +328,19 @@ struct wire_out {
   size_t capacity;
 };
 
+/* Makes room for `needed` bytes in a buffer of `*capacity`, doubling from `first`; no memory is fatal. */
+static void wire_reserve(uint8_t **data, size_t *capacity, size_t needed, size_t first) {
+  if (needed <= *capacity) return;
+  size_t grown = *capacity ? *capacity : first;
+  while (grown < needed) grown *= 2;
+  uint8_t *bigger = realloc(*data, grown);
+  if (!bigger) abort();
+  *data = bigger;
+  *capacity = grown;
+}
+
 static void wire_put(struct wire_out *out, const void *bytes, size_t length) {
-  if (out->length + length > out->capacity) {
-    size_t grown = out->capacity ? out->capacity : 256;
-    while (grown < out->length + length) grown *= 2;
-    uint8_t *data = realloc(out->data, grown);
-    if (!data) abort();
-    out->data = data;
-    out->capacity = grown;
-  }
+  wire_reserve(&out->data, &out->capacity, out->length + length, 256);
   memcpy(out->data + out->length, bytes, length);
   out->length += length;
 }

@@ -1,5 +1,4 @@
 export { encodeFrame, FrameDecoder, MAX_FRAME_BYTES, MAX_GUEST_FRAME_BYTES } from './frame-codec.js'
-export { GUEST_PATH } from './guest-environment.js'
 export * from './messages.js'
 export { OS_RELEASE_PATHS, parseOsRelease } from './os-release.js'
 export { shellQuote } from './shell-quote.js'

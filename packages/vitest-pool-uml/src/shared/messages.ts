@@ -160,6 +160,3 @@ export const SPOOL_MIN_FRAME_BYTES = 512
  * runtime directory, which the guest mounts over hostfs (see RUNTIME_DIR in src/host/core/sandbox-layout.ts).
  */
 export const GUEST_SPOOL_DIR = '/run/vitest-uml/spool'
-
-/** The guest's serial line that carries the channel (`ssl1` on the kernel command line). */
-export const GUEST_CHANNEL_DEVICE = '/dev/ttyS1'
