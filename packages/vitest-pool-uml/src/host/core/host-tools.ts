@@ -14,6 +14,7 @@ export const HOST_TOOLS = {
   unshare: 'util-linux',
   mount: 'mount',
   setpriv: 'util-linux',
+  taskset: 'util-linux',
   rm: 'coreutils',
   newuidmap: 'uidmap',
   slirp4netns: 'slirp4netns',

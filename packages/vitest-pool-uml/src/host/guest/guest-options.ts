@@ -63,6 +63,12 @@ export const guestOptionsSchema = z.object({
   /** Use SECCOMP instead of ptrace for guest processes where the kernel can (much faster; trusts guest programs). */
   seccomp: z.boolean().default(true),
   /**
+   * Run all of the guest's host processes on one CPU, the one with the fewest such guests (see
+   * guest-cpu.ts): faster while guests do not outnumber the CPUs. Off where guests come and go in
+   * greater numbers, whose fixed places would crowd some CPUs while others idle.
+   */
+  pinCpu: z.boolean().default(true),
+  /**
    * Boot straight from the image and write to it, without a copy-on-write layer: for building a
    * derived image from a private copy, never for a base that guests share.
    */

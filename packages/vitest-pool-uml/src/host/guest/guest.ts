@@ -290,6 +290,7 @@ export class Guest {
     this.resume()
     if (!this.disposed) {
       this.disposed = true
+      this.uml.releaseCpu()
       this.lifecycle.stopping = true
       this.channel.send({ t: 'shutdown' })
       const stopped = await Promise.race([

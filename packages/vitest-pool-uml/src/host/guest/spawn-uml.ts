@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { GUEST_SPOOL_DIR } from '../../shared/index.js'
 import {
   buildSandboxArgs,
+  findHostTool,
   RUNTIME_DIR,
   requireHostTool,
   SANDBOX_AGENT_DIR,
@@ -14,6 +15,7 @@ import {
   type SandboxMount,
 } from '../core/index.js'
 import { agentDistDir } from './agent-dist-dir.js'
+import { claimGuestCpu } from './guest-cpu.js'
 import type { ResolvedGuestOptions } from './guest-options.js'
 import { hostLoopsPerJiffy } from './host-loops-per-jiffy.js'
 import { buildKernelCommandLine, SANDBOX_DISK_DIR } from './kernel-command-line.js'
@@ -39,6 +41,8 @@ export interface SpawnedUml {
   network?: GuestNetwork
   /** Settles with the exit status (128 + n after signal n) when the sandbox has ended. */
   exit: Promise<number | null>
+  /** Leaves the guest's CPU to the next guest: once it is shutting down, which takes a while. */
+  releaseCpu(): void
 }
 
 export function sandboxSharePath(index: number): string {
@@ -134,9 +138,14 @@ async function spawnSandboxed(
   ]
   const sandbox = await guestSandboxArgs(options, { spoolDir, network })
   const interactive = mode === 'shell'
+  const uml = [bwrap, ...sandbox, '--', `${SANDBOX_KERNEL_DIR}/linux`, ...commandLine]
+  // Without taskset the guest runs where the host's scheduler puts it, only slower.
+  const taskset = options.pinCpu ? await findHostTool('taskset') : undefined
+  const cpu = taskset ? claimGuestCpu() : undefined
+  const command = cpu && taskset ? [taskset, '-c', String(cpu.cpu), ...uml] : uml
   // node:child_process rather than execa: the channel needs two extra descriptors in opposite
   // directions (fd 3 into the guest, fd 4 out of it), which Node gives as plain sockets.
-  const child = spawn(bwrap, [...sandbox, '--', `${SANDBOX_KERNEL_DIR}/linux`, ...commandLine], {
+  const child = spawn(command[0]!, command.slice(1), {
     stdio: [interactive ? 'inherit' : 'ignore', interactive ? 'inherit' : 'pipe', 'pipe', 'pipe', 'pipe'],
   })
   const exit = new Promise<number | null>((resolve) => {
@@ -144,8 +153,9 @@ async function spawnSandboxed(
     // bubblewrap itself killed: reported as a shell would, 128 + the signal's number.
     child.on('close', (code, signal) => resolve(code ?? (signal ? 128 + constants.signals[signal] : null)))
   }).then(async (code) => {
+    cpu?.release()
     await network?.dispose()
     return code
   })
-  return { process: child, commandLine, network, exit }
+  return { process: child, commandLine, network, exit, releaseCpu: () => cpu?.release() }
 }

@@ -101,6 +101,7 @@ export async function createPoolContext(
     ),
   )
   recordTiming('wall-prepare', performance.now() - hiding)
+  const warmGuests = options.warmGuests ?? defaultWarmGuests(project)
   const guestOptions: GuestOptions = {
     kernel: kernelForGuests,
     imagePath: image.path,
@@ -110,6 +111,8 @@ export async function createPoolContext(
     bootTimeoutMs: options.bootTimeout,
     network: options.network,
     time: options.time,
+    // Guests kept for many files stay on a CPU each; a boot per file would crowd some CPUs.
+    pinCpu: !options.freshKernel && warmGuests <= availableParallelism(),
     shares: [
       // Tests may write anywhere in the project, as with forks: the guest sees the writes, the
       // host tree never changes. What server.fs.deny keeps from module fetches stays out of it.
@@ -144,7 +147,7 @@ export async function createPoolContext(
     settings,
     launch: undefined,
     sessions: !options.freshKernel,
-    guests: new GuestPool(boot, options.warmGuests ?? defaultWarmGuests(project), {
+    guests: new GuestPool(boot, warmGuests, {
       onLease: readyAtLease(options),
       reuse: !options.freshKernel && { ready: readyWarm },
     }),
