@@ -54,7 +54,7 @@ describe('a guest', () => {
     }
   })
 
-  it('delivers large and small IPC messages in order through spool files, and removes the files', async () => {
+  it('delivers large and small IPC messages in order through spool files, removes the files, and acknowledges in bulk', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'vitest-uml-echo-'))
     // Echoes each message's length and a checksum, so the host can tell that every byte arrived.
     await writeFile(
@@ -81,6 +81,15 @@ describe('a guest', () => {
       await all
       expect(replies).toEqual(sent)
       expect(guest.channelCounters.bytesToGuest).toBeGreaterThan(4_100_000)
+      // A small request and its reply cross the line once each: the agent acknowledges what it
+      // read once half the host's 2 KiB window is (20 requests of about 70 bytes: one ack).
+      const framesBefore = guest.channelCounters.framesFromGuest
+      for (let n = 0; n < 20; n++) {
+        const reply = new Promise((resolve) => echo.once('message', resolve))
+        echo.send({ n, data: Buffer.alloc(1) })
+        await reply
+      }
+      expect(guest.channelCounters.framesFromGuest - framesBefore).toBeLessThanOrEqual(22)
       echo.kill('SIGKILL')
     } finally {
       await guest.dispose()

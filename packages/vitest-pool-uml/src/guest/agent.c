@@ -49,6 +49,13 @@
 /* A frame larger than this means the line is out of step (MAX_FRAME_BYTES in frame-codec.ts). */
 #define MAX_FRAME_BYTES (256u << 20)
 #define READ_BYTES 65536
+/*
+ * Bytes read from the line are acknowledged once this many are unacknowledged: half of the host's
+ * window (HOST_TO_GUEST_WINDOW_BYTES in src/shared/messages.ts), which the host may always fill, so
+ * its sending never waits on an acknowledgement held back; a small request and its reply then
+ * cross the line once each.
+ */
+#define ACK_AFTER_BYTES 1024
 #define IPC_FD 3
 
 /* Variables that point programs at the network option's proxy (network-up.sh exports them). */
@@ -947,10 +954,12 @@ static int take_frames(struct frame_buffer *buffer, struct messages *out) {
   return spooled;
 }
 
+static size_t unacknowledged;
+
 /*
  * A chunk from the line: its whole frames are decoded, spooled ones read from their files, then
- * the chunk is acknowledged (the host's cue to send more, and to delete the spool files read),
- * then the messages are handled in order.
+ * the bytes read are acknowledged if enough are, or spool files were read (the host's cue to send
+ * more, and to delete those files), then the messages are handled in order.
  */
 static void read_line(struct frame_buffer *line) {
   uint8_t chunk[READ_BYTES];
@@ -960,14 +969,18 @@ static void read_line(struct frame_buffer *line) {
   buffer_add(line, chunk, (size_t)n);
   struct messages messages = {0};
   int spooled = take_frames(line, &messages);
-  begin("ack");
-  wire_put_key(&frame, "bytes");
-  wire_put_int(&frame, (int32_t)n);
-  if (spooled) {
-    wire_put_key(&frame, "spooled");
-    wire_put_int(&frame, spooled);
+  unacknowledged += (size_t)n;
+  if (spooled || unacknowledged >= ACK_AFTER_BYTES) {
+    begin("ack");
+    wire_put_key(&frame, "bytes");
+    wire_put_int(&frame, (int32_t)unacknowledged);
+    if (spooled) {
+      wire_put_key(&frame, "spooled");
+      wire_put_int(&frame, spooled);
+    }
+    send_frame(spooled ? 3 : 2);
+    unacknowledged = 0;
   }
-  send_frame(spooled ? 3 : 2);
   for (size_t i = 0; i < messages.count; i++) {
     handle(&messages.items[i]);
     wire_free(&messages.items[i]);

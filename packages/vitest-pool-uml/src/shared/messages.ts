@@ -144,7 +144,8 @@ export type AgentMessage =
 /**
  * Most bytes the host keeps unacknowledged on the serial line. UML's serial driver loses data for
  * good when its tty buffer overflows (a stall measured with an 8.8 KB frame), so the host waits for
- * the agent's `ack` before sending more.
+ * the agent's `ack` before sending more. The agent acknowledges once half of it is read
+ * (ACK_AFTER_BYTES in src/guest/agent.c), or at once when it read spool files.
  */
 export const HOST_TO_GUEST_WINDOW_BYTES = 2048
 
