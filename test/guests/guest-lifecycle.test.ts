@@ -100,6 +100,16 @@ describe('a guest', () => {
     expect(cache.filter((name) => name.startsWith(`.guest-spool.tmp-${process.pid}-`))).toEqual([])
   })
 
+  it('boots sixteen guests at once, each to ready', async () => {
+    // Boots that crowd the host's event loop: a guest whose hello came while the host awaited
+    // something else used to wait for its setup until the boot timed out.
+    for (let round = 0; round < 2; round++) {
+      const booted = await Promise.allSettled(Array.from({ length: 16 }, () => bootGuest({ bootTimeoutMs: 30_000 })))
+      await Promise.all(booted.map((boot) => (boot.status === 'fulfilled' ? boot.value.dispose() : undefined)))
+      expect(booted.filter((boot) => boot.status === 'rejected').map((boot) => String(boot.reason))).toEqual([])
+    }
+  })
+
   it('starts every guest on a pristine disk: what one wrote, the next does not see', async () => {
     const first = await bootGuest()
     try {

@@ -324,6 +324,7 @@ export class Guest {
   static async boot(input: GuestOptions): Promise<Guest> {
     const options = parseGuestOptions(input)
     await checkGuestInputs(options)
+    const mapLimit = options.mapLimit ?? (await hostMapLimit())
     const spoolDir = await createSpoolDir(options.cacheDir)
     const uml = await spawnUml(options, 'agent', spoolDir).catch(async (error: unknown) => {
       await removeSpoolDir(spoolDir)
@@ -345,6 +346,8 @@ export class Guest {
     }
     uml.process.stdout?.on('data', watchConsole)
     uml.process.stderr?.on('data', watchConsole)
+    // From here to the listener for hello nothing awaits: the agent may say it at once, and an event
+    // with no listener is lost (16 guests booted at once lost about one hello in ten).
     const channel = new HostChannel(uml.process.stdio[4] as Readable, uml.process.stdio[3] as Writable, spoolDir)
     // A guest that breaks the channel's protocol is stopped at once; its processes fail with why.
     let protocolError: UmlError | undefined
@@ -372,7 +375,6 @@ export class Guest {
       diskMiB: options.diskMiB,
       imageWritable: options.imageWritable,
     }
-    const mapLimit = options.mapLimit ?? (await hostMapLimit())
     const stopWatching =
       mapLimit && uml.process.pid
         ? watchMapLimit(uml.process.pid, mapLimit, (reached) => {
