@@ -34,6 +34,16 @@ describe.each(KERNEL_NAMES)('kernel %s', (name) => {
         '/proc/self/fd/2',
         'vitest-uml',
       ])
+      // Tables the kernel sizes by guest memory stay small (kernel-command-line.ts): the dentry
+      // hash, and JFS's transaction tables where it is built in (sums of vmalloc'd bytes).
+      const tables = await guest.exec([
+        'sh',
+        '-c',
+        'dmesg | grep -o "Dentry cache hash table entries: [0-9]*"; awk \'/txInit/ { s += $2 } END { print s + 0 }\' /proc/vmallocinfo',
+      ])
+      const [dentryHash, jfsTableBytes] = tables.stdout.trim().split('\n')
+      expect(dentryHash).toBe('Dentry cache hash table entries: 32768')
+      expect(Number(jfsTableBytes)).toBeLessThan(256 * 1024)
     } finally {
       await guest.dispose()
     }

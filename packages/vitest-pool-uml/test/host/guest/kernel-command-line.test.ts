@@ -51,4 +51,10 @@ describe('buildKernelCommandLine', () => {
     expect(buildKernelCommandLine(base).some((arg) => arg.startsWith('lpj='))).toBe(false)
     expect(buildKernelCommandLine({ ...base, loopsPerJiffy: 24_454_350 })).toContain('lpj=24454350')
   })
+
+  it('keeps the tables the kernel sizes by memory small', () => {
+    expect(buildKernelCommandLine(base)).toEqual(
+      expect.arrayContaining(['jfs.nTxBlock=128', 'jfs.nTxLock=1024', 'dhash_entries=32768', 'ihash_entries=16384']),
+    )
+  })
 })
