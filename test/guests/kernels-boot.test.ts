@@ -43,6 +43,14 @@ describe.each(KERNEL_NAMES)('kernel %s', (name) => {
       ])
       const [dentryHash, jfsTableBytes] = tables.stdout.trim().split('\n')
       expect(dentryHash).toBe('Dentry cache hash table entries: 32768')
+      // overlayfs and IPv6, modules in Debian's kernels (IPv6 in the older ones), loaded at boot by
+      // boot-mounts itself, whatever tools the image has.
+      const modules = await guest.exec([
+        'sh',
+        '-c',
+        'grep -c "\toverlay$" /proc/filesystems; test -e /proc/net/if_inet6 && echo ipv6',
+      ])
+      expect(modules.stdout.trim().split('\n')).toEqual(['1', 'ipv6'])
       expect(Number(jfsTableBytes)).toBeLessThan(256 * 1024)
     } finally {
       await guest.dispose()

@@ -799,9 +799,8 @@ static bool mount_shares(const struct wire_value *shares, char *error, size_t si
   if (any_cow) {
     if (!has_overlayfs()) {
       snprintf(error, size,
-               "overlayfs, which makes the project writable in the guest, is missing: init loads its module with "
-               "insmod (kmod, busybox) or perl, and this image has neither. Add kmod to the image or use a kernel "
-               "with overlayfs built in.");
+               "overlayfs, which makes the project writable in the guest, is missing: this kernel has it neither "
+               "built in nor as a module. Use a kernel with overlayfs (CONFIG_OVERLAY_FS).");
       return false;
     }
     make_dirs(COW_DIR);

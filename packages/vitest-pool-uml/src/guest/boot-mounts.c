@@ -2,7 +2,9 @@
  * Makes the mounts, directories and /dev links every guest has, and its hostname, as init.sh's
  * first step: sysfs, devpts, /dev/shm and /tmp, the links devtmpfs lacks (/dev/fd, /dev/stdin,
  * /dev/stdout, /dev/stderr), the image's /etc/hostname, and the pristine image (the read-only
- * second disk, /dev/ubdb, if the guest has one) at /run/vitest-uml-base.
+ * second disk, /dev/ubdb, if the guest has one) at /run/vitest-uml-base. Then it loads the modules
+ * the guest's later mounts and network need where the kernel has them as modules: overlay
+ * (copy-on-write shares, sessions) and ipv6 (older Debian kernels).
  *
  * A program of its own rather than shell commands: in a guest every fork and exec costs 20-25 ms,
  * and these were about ten of them (boot to ready 1,100 -> 955 ms). Like the commands it replaces,
@@ -11,6 +13,7 @@
  */
 #define PROGRAM "boot"
 #include "guest-program.h"
+#include "load-modules.h"
 
 static void dir_if_missing(const char *path) {
   long r = new_dir(path);
@@ -43,5 +46,6 @@ static int program_main(int argc, char **argv) {
   }
   /* Images carry /etc/hostname (and /etc/hosts to match): see src/host/images/guest-files.ts. */
   set_hostname_from("/etc/hostname");
+  load_modules((const char *const[]){"ipv6", "overlay", 0});
   return 0;
 }

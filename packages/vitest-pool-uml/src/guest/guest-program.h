@@ -75,6 +75,8 @@
 #define BASE "/run/vitest-uml-base"
 /* Exit status of a program that failed before it did its job. */
 #define SETUP_FAILED 125
+/* The longest path the programs build. */
+#define PATH_BYTES 4096
 
 struct kstat {
   uint64_t dev, ino, nlink;
@@ -159,6 +161,20 @@ static inline void make_dir(const char *path) { must(new_dir(path), "mkdir", pat
 static inline void mount_fs(const char *source, const char *target, const char *type, long flags, const char *data) {
   must(sys5(SYS_MOUNT, (long)source, (long)target, (long)type, flags, (long)data), "mount on", target);
 }
+
+/* Writes the pieces one after another into `out` (PATH_BYTES long), as one string. */
+static inline char *concat(char *out, const char *const parts[]) {
+  size_t n = 0;
+  for (; *parts; parts++) {
+    for (const char *p = *parts; *p; p++) {
+      if (n + 1 >= PATH_BYTES) fail("path too long:", parts[0], 0);
+      out[n++] = *p;
+    }
+  }
+  out[n] = 0;
+  return out;
+}
+#define JOIN(out, ...) concat(out, (const char *const[]){__VA_ARGS__, 0})
 
 /* Reads a whole (small) file into a static buffer, NUL-terminated; 0 if it cannot be read. */
 static inline char *read_file(const char *path, char *buffer, size_t size) {

@@ -4,12 +4,9 @@
 # returns.
 # The clock first, so everything the guest does is dated from the date the host asked for.
 [ -n "$vitest_uml_clock" ] && date -u -s "@$vitest_uml_clock" >/dev/null
-# Mounts, /dev links, hostname and the pristine image (second disk, read-only): one program, as
-# each program started costs tens of milliseconds in a guest.
+# Mounts, /dev links, hostname, the pristine image (second disk, read-only) and the modules for
+# overlayfs and IPv6: one program, as each program started costs tens of milliseconds in a guest.
 /run/vitest-uml/agent/boot-mounts
-# IPv6 is a module in the older Debian kernels; overlayfs (copy-on-write shares) in all of them.
-. /run/vitest-uml/agent/load-modules.sh
-load_modules ipv6 overlay
 # Loopback up, with 127.0.0.1 and ::1, in every guest. Minbase has neither ip nor ifconfig; the
 # interface flags in sysfs need no tool.
 read -r flags < /sys/class/net/lo/flags

@@ -18,25 +18,12 @@
 #define PROGRAM "session"
 #include "guest-program.h"
 #include "guest-paths.h"
+#include "load-modules.h"
 
-#define PATH_BYTES 4096
 /* Exit statuses of a program that could not be run, as a shell has them. */
 #define CANNOT_RUN 126
 #define NOT_FOUND 127
 
-/* Writes the pieces one after another into `out` (PATH_BYTES long), as one string. */
-static char *concat(char *out, const char *const parts[]) {
-  size_t n = 0;
-  for (; *parts; parts++) {
-    for (const char *p = *parts; *p; p++) {
-      if (n + 1 >= PATH_BYTES) fail("path too long:", parts[0], 0);
-      out[n++] = *p;
-    }
-  }
-  out[n] = 0;
-  return out;
-}
-#define JOIN(out, ...) concat(out, (const char *const[]){__VA_ARGS__, 0})
 
 static void make_dirs(char *path) {
   for (char *p = path + 1; *p; p++) {
@@ -156,25 +143,10 @@ static int status_of(int wait_status) {
   return signal ? 128 + signal : (wait_status >> 8) & 0xff;
 }
 
-static long run_and_wait(const char *const argv[]) {
-  long pid = sys3(SYS_FORK, 0, 0, 0);
-  if (pid == 0) leave((int)-sys3(SYS_EXECVE, (long)argv[0], (long)argv, (long)environ));
-  int status = 0;
-  if (pid > 0) sys5(SYS_WAIT4, pid, (long)&status, 0, 0, 0);
-  return pid;
-}
-
-/* overlay may be a module (Debian's kernels): the first session of a guest loads it. */
-static void need_overlay(const char *self) {
+/* overlay may be a module (Debian's kernels), which init loads: here if that failed. */
+static void need_overlay(void) {
   if (has_overlay()) return;
-  static char script[PATH_BYTES];
-  JOIN(script, self);
-  char *slash = script;
-  for (char *p = script; *p; p++)
-    if (*p == '/') slash = p;
-  JOIN(slash, "/load-modules.sh");
-  const char *const argv[] = {"/bin/sh", "-c", ". \"$0\" && load_modules overlay", script, 0};
-  run_and_wait(argv);
+  load_modules((const char *const[]){"overlay", 0});
   if (!has_overlay()) {
     say("vitest-uml: sessions need overlayfs, which this guest kernel lacks\n");
     leave(SETUP_FAILED);
@@ -338,7 +310,7 @@ static int program_main(int argc, char **argv) {
   }
   const char *dir = argv[1], *cwd = argv[2];
   long uid = parse_number(argv[3]), gid = parse_number(argv[4]);
-  need_overlay(argv[0]);
+  need_overlay();
   /* As unshare --fork: the launcher outlives SIGTERM and SIGINT, which are for the session's init. */
   uint64_t held = (1ul << (SIGTERM - 1)) | (1ul << (SIGINT - 1));
   must(sys5(SYS_RT_SIGPROCMASK, SIG_BLOCK, (long)&held, 0, 8, 0), "block signals", 0);
