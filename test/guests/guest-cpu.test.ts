@@ -34,6 +34,13 @@ async function guestCpu(hostPid: number): Promise<string> {
   return list
 }
 
+/** The UML kernels (their host processes are named `linux`) under a host process. */
+async function kernelPids(pid: number): Promise<number[]> {
+  const tree = await processTreePids(pid)
+  const names = await Promise.all(tree.map((member) => readFile(`/proc/${member}/comm`, 'utf8').catch(() => '')))
+  return tree.filter((_, index) => names[index]?.trim() === 'linux')
+}
+
 /** The CPU lists of the UML kernels under a host process, polled until it ends. */
 async function kernelCpusUntilExit(pid: number, running: Promise<unknown>): Promise<Set<string>> {
   const seen = new Set<string>()
@@ -42,9 +49,8 @@ async function kernelCpusUntilExit(pid: number, running: Promise<unknown>): Prom
     done = true
   })
   while (!done) {
-    for (const member of await processTreePids(pid)) {
-      if ((await readFile(`/proc/${member}/comm`, 'utf8').catch(() => '')).trim() !== 'linux') continue
-      const list = await allowedCpus(member)
+    for (const kernel of await kernelPids(pid)) {
+      const list = await allowedCpus(kernel)
       if (list !== undefined) seen.add(list)
     }
     await new Promise((resolve) => setTimeout(resolve, 100))
@@ -74,20 +80,17 @@ describe('guest CPUs', () => {
       // A wrong count would pick at random among two CPUs: four right picks in a row are 1 in 16 by chance.
       for (let attempt = 0; attempt < 4; attempt++) {
         const cli = runCli(['run', '--', 'sleep', '60'])
+        let kernel: number | undefined
         let theirs: string | undefined
         await waitFor('the CLI guest', async () => {
-          const tree = await processTreePids(cli.pid!)
-          const kernels = await Promise.all(
-            tree.map(async (pid) =>
-              (await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '')).trim() === 'linux' ? pid : undefined,
-            ),
-          )
-          const kernel = kernels.find((pid) => pid !== undefined)
+          kernel = (await kernelPids(cli.pid!))[0]
           theirs = kernel === undefined ? undefined : await allowedCpus(kernel)
           return theirs !== undefined
         })
         cli.kill('SIGTERM')
         await cli
+        // Its sandbox goes with the CLI, not at once: the next CLI must not count it.
+        await waitFor('the CLI guest to end', async () => (await allowedCpus(kernel!)) === undefined)
         expect(theirs).toMatch(/^\d+$/)
         expect(theirs).not.toBe(mine)
       }

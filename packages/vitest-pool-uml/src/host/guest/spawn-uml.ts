@@ -142,12 +142,18 @@ async function spawnSandboxed(
   // Without taskset the guest runs where the host's scheduler puts it, only slower.
   const taskset = options.pinCpu ? await findHostTool('taskset') : undefined
   const cpu = taskset ? claimGuestCpu() : undefined
-  const command = cpu && taskset ? [taskset, '-c', String(cpu.cpu), ...uml] : uml
-  // node:child_process rather than execa: the channel needs two extra descriptors in opposite
-  // directions (fd 3 into the guest, fd 4 out of it), which Node gives as plain sockets.
-  const child = spawn(command[0]!, command.slice(1), {
-    stdio: [interactive ? 'inherit' : 'ignore', interactive ? 'inherit' : 'pipe', 'pipe', 'pipe', 'pipe'],
-  })
+  const command = cpu ? [taskset as string, '-c', String(cpu.cpu), ...uml] : uml
+  let child: ChildProcess
+  try {
+    // node:child_process rather than execa: the channel needs two extra descriptors in opposite
+    // directions (fd 3 into the guest, fd 4 out of it), which Node gives as plain sockets.
+    child = spawn(command[0]!, command.slice(1), {
+      stdio: [interactive ? 'inherit' : 'ignore', interactive ? 'inherit' : 'pipe', 'pipe', 'pipe', 'pipe'],
+    })
+  } catch (error) {
+    cpu?.release()
+    throw error
+  }
   const exit = new Promise<number | null>((resolve) => {
     child.on('error', () => resolve(null))
     // bubblewrap itself killed: reported as a shell would, 128 + the signal's number.

@@ -125,7 +125,8 @@ export async function createPoolContext(
   let checkingSessions: Promise<void> | undefined
   const boot = async (): Promise<WarmGuest> => {
     const started = performance.now()
-    const guest = await Guest.boot(guestOptions)
+    // Without sessions (an image that cannot run them) a guest serves one file, as with freshKernel.
+    const guest = await Guest.boot({ ...guestOptions, pinCpu: guestOptions.pinCpu && context.sessions })
     recordTiming('boot', performance.now() - started)
     if (context.sessions) {
       checkingSessions ??= checkSessions(guest, context, project).catch((error: unknown) => {
