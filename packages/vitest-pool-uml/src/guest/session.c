@@ -24,7 +24,6 @@
 #define CANNOT_RUN 126
 #define NOT_FOUND 127
 
-
 static void make_dirs(char *path) {
   for (char *p = path + 1; *p; p++) {
     if (*p != '/') continue;

@@ -48,7 +48,7 @@ export interface GuestCpu {
 }
 
 /**
- * Chooses the CPU for a new guest and holds it until `release` (when the guest has exited).
+ * Chooses the CPU for a new guest and holds it until `release` (once the guest shuts down or exits).
  * Undefined when this process may run on one CPU only: there is nothing to choose.
  */
 export function claimGuestCpu(): GuestCpu | undefined {
