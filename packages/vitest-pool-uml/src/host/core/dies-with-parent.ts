@@ -5,6 +5,11 @@ import { requireHostTool } from './host-tools.js'
  * when this process dies, however it dies (setpriv's parent-death signal reaches the shell, not
  * the command's children). Spawn it detached, so the group is its own: a killed run then leaves
  * no mmdebstrap, apt, tar, make or compiler running on.
+ *
+ * A session of its own is also a scheduling group of its own where the kernel groups by session
+ * (CONFIG_SCHED_AUTOGROUP, on in Debian's and Ubuntu's kernels), and niceness then ranks only
+ * within the group: a build under `nice -n 19` took two thirds of a busy machine. The shell gives
+ * its group the niceness it inherited.
  */
 export async function diesWithParent(
   command: string,
@@ -12,6 +17,6 @@ export async function diesWithParent(
   why: string,
 ): Promise<[string, string[]]> {
   const setpriv = await requireHostTool('setpriv', why)
-  const shell = 'trap "kill -KILL 0" TERM; "$@" & wait $!'
+  const shell = '{ nice >/proc/self/autogroup; } 2>/dev/null; trap "kill -KILL 0" TERM; "$@" & wait $!'
   return [setpriv, ['--pdeathsig', 'TERM', '--', 'sh', '-c', shell, 'sh', command, ...args]]
 }
