@@ -80,7 +80,7 @@ try {
     }
   }
   if (passed + failed !== total) problems.push(`${passed} passed + ${failed} failed != ${total} files`)
-  const left = (await listMarkedGuests(MARKER)).length
+  const left = listMarkedGuests(MARKER).length
   if (left > 0) problems.push(`${left} guest(s) still running after Vitest exited`)
   const summary = {
     files: total,

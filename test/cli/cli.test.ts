@@ -148,7 +148,7 @@ describe('vitest-uml run', () => {
     await new Promise<void>((resolve) =>
       cli.stdout?.on('data', (data: Buffer) => data.toString().includes('started') && resolve()),
     )
-    expect(await listUmlProcesses()).toHaveLength(1)
+    expect(listUmlProcesses()).toHaveLength(1)
     cli.kill('SIGINT')
     const result = await cli
     expect(result.exitCode).toBe(130)

@@ -112,7 +112,7 @@ describe.each(['7.2', '6.1'])('the host-side jail, kernel %s', (kernel) => {
       const result = await guest.exec(['sh', '-c', kernelLevelAttack(canary)])
       expectKernelLevelAttackFailed(result.stdout, secret)
       // The UML process itself was started with a cleared environment.
-      const umlProcesses = await listUmlProcesses()
+      const umlProcesses = listUmlProcesses()
       expect(umlProcesses.length).toBeGreaterThan(0)
       for (const entry of umlProcesses) {
         const environ = (await readFile(`/proc/${entry.split(' ')[0]}/environ`, 'utf8')).split('\0')

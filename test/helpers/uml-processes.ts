@@ -6,7 +6,7 @@ import { listMarkedGuests } from 'vitest-pool-uml/api'
 export const RUN_MARKER = 'VITEST_UML_E2E_RUN'
 
 /** Sandboxed UML kernels started by this test run; guests of other runs on the machine are not counted. */
-export async function listUmlProcesses(): Promise<string[]> {
+export function listUmlProcesses(): string[] {
   const value = process.env[RUN_MARKER]
   if (!value) throw new Error(`${RUN_MARKER} is not set: the e2e global setup sets it.`)
   return listMarkedGuests(`${RUN_MARKER}=${value}`)
@@ -15,10 +15,10 @@ export async function listUmlProcesses(): Promise<string[]> {
 /** Polls until this run has no guest left (sandboxes go with their parent process, not at once). */
 export async function waitForNoUmlProcesses(timeoutMs = 10_000): Promise<string[]> {
   const deadline = Date.now() + timeoutMs
-  let left = await listUmlProcesses()
+  let left = listUmlProcesses()
   while (left.length > 0 && Date.now() < deadline) {
     await delay(100)
-    left = await listUmlProcesses()
+    left = listUmlProcesses()
   }
   return left
 }

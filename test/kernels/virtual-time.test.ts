@@ -58,7 +58,7 @@ describe("time: 'virtual' (UML's time-travel mode)", () => {
   it('stops a paused guest on the host (it would spin a CPU stepping its clock) and lets it go on', async () => {
     const guest = await bootGuest({ kernel: 'custom-7.2', time: 'virtual' })
     try {
-      const [kernel] = await listUmlProcesses()
+      const [kernel] = listUmlProcesses()
       const state = async () => {
         const stat = await readFile(`/proc/${kernel?.split(' ')[0]}/stat`, 'utf8')
         return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3)

@@ -28,7 +28,7 @@ it('waits', async () => {
 `
 
 async function killRunGuests(): Promise<number> {
-  const guests = await listUmlProcesses()
+  const guests = listUmlProcesses()
   for (const entry of guests) process.kill(Number(entry.split(' ')[0]), 'SIGKILL')
   return guests.length
 }
@@ -142,7 +142,7 @@ it('has its worker killed by another guest process', () => {
     })
     try {
       const vitest = startVitest(fixture.root, ['run', '--pool=uml'], env)
-      await waitFor('the setup guest to boot', async () => (await listUmlProcesses()).length > 0)
+      await waitFor('the setup guest to boot', async () => listUmlProcesses().length > 0)
       const slowDir = join(cacheHome, 'vitest-uml', 'images', 'slow')
       const halfBuilt = await readdir(slowDir)
       expect(halfBuilt).toEqual([expect.stringMatching(/^\..+\.tmp-\d+-[0-9a-f]{8}-[0-9a-f]+$/)])

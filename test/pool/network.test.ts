@@ -110,7 +110,7 @@ it('waits', async () => {
     try {
       const vitest = startVitest(fixture.root, ['run', '--pool=uml'])
       await waitFor('the file to start', () => existsSync(join(signals, 'started')))
-      const running = await listUmlProcesses()
+      const running = listUmlProcesses()
       // The guests' kernels, their relays and slirp4netns processes.
       expect(running.some((entry) => entry.includes('slirp4netns'))).toBe(true)
       expect(running.some((entry) => entry.includes('/relay.pl'))).toBe(true)

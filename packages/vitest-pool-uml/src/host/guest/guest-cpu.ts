@@ -1,5 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs'
-import { statFields } from '../core/index.js'
+import { ancestors, readProc, readProcessTable } from './process-table.js'
 
 /**
  * Which CPU a guest's processes run on. A guest is single-CPU, and its kernel and the host process
@@ -69,51 +68,18 @@ export function claimGuestCpu(): GuestCpu | undefined {
   }
 }
 
-interface ProcessEntry {
-  name: string
-  parent: number
-}
-
-/**
- * Guests pinned to one CPU that other processes started: UML kernels not descended from this one.
- * Read synchronously: a few microseconds a process, where the thread pool's round trips cost more.
- */
+/** Guests pinned to one CPU that other processes started: UML kernels not descended from this one. */
 function otherProcessesGuests(): Map<number, number> {
-  const processes = new Map<number, ProcessEntry>()
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue
-    const stat = readProc(Number(entry), 'stat')
-    if (stat === undefined) continue
-    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
-    processes.set(Number(entry), { name, parent: Number(statFields(stat)[1]) })
-  }
+  const processes = readProcessTable()
   const perCpu = new Map<number, number>()
   for (const [pid, { name, parent }] of processes) {
     // A guest's kernel, not one of the host processes it runs its guest programs in.
     if (name !== UML_COMMAND || processes.get(parent)?.name === UML_COMMAND) continue
-    if (startedHere(pid, processes)) continue
+    if (ancestors(pid, processes, MAX_ANCESTORS).includes(process.pid)) continue
     const cpus = parseCpuList(statusField(readProc(pid, 'status') ?? '', 'Cpus_allowed_list'))
     if (cpus.length === 1) perCpu.set(cpus[0]!, (perCpu.get(cpus[0]!) ?? 0) + 1)
   }
   return perCpu
-}
-
-function startedHere(pid: number, processes: ReadonlyMap<number, ProcessEntry>): boolean {
-  let current = processes.get(pid)?.parent
-  for (let depth = 0; current !== undefined && depth < MAX_ANCESTORS; depth++) {
-    if (current === process.pid) return true
-    current = processes.get(current)?.parent
-  }
-  return false
-}
-
-function readProc(pid: number | 'self', file: string): string | undefined {
-  try {
-    return readFileSync(`/proc/${pid}/${file}`, 'utf8')
-  } catch {
-    // The process has ended since /proc was listed.
-    return undefined
-  }
 }
 
 /** A field of /proc/PID/status, empty when it is missing. */

@@ -1,4 +1,4 @@
-import { readdir, readFile } from 'node:fs/promises'
+import { ancestors, readProc, readProcessTable } from './process-table.js'
 
 /** How far up the parent chain a marker is looked for (bwrap sits a few levels above UML). */
 const MAX_ANCESTORS = 16
@@ -12,25 +12,16 @@ const SANDBOXED_COMMANDS = ['/run/vitest-uml/kernel/linux\0', 'perl\0/relay.pl\0
  * outside the sandbox, which keeps its environment) with that entry. Lets a test run or a stress run check that
  * its own guests are gone, whatever other guests the machine runs.
  */
-export async function listMarkedGuests(marker: string): Promise<string[]> {
+export function listMarkedGuests(marker: string): string[] {
+  const processes = readProcessTable()
   const found: string[] = []
-  for (const pid of (await readdir('/proc')).filter((entry) => /^\d+$/.test(entry))) {
-    const cmdline = await readProc(pid, 'cmdline')
+  for (const pid of processes.keys()) {
+    const cmdline = readProc(pid, 'cmdline')
     if (!cmdline || !SANDBOXED_COMMANDS.some((start) => cmdline.startsWith(start))) continue
-    if (await hasMarkedAncestor(pid, marker)) found.push(`${pid} ${cmdline.replaceAll('\0', ' ').trim()}`)
+    const chain = [pid, ...ancestors(pid, processes, MAX_ANCESTORS)]
+    if (chain.some((member) => readProc(member, 'environ')?.split('\0').includes(marker))) {
+      found.push(`${pid} ${cmdline.replaceAll('\0', ' ').trim()}`)
+    }
   }
   return found
-}
-
-async function hasMarkedAncestor(pid: string, marker: string): Promise<boolean> {
-  let current: string | undefined = pid
-  for (let depth = 0; current && current !== '0' && depth < MAX_ANCESTORS; depth++) {
-    if ((await readProc(current, 'environ'))?.split('\0').includes(marker)) return true
-    current = /^PPid:\s+(\d+)/m.exec((await readProc(current, 'status')) ?? '')?.[1]
-  }
-  return false
-}
-
-async function readProc(pid: string, file: string): Promise<string | undefined> {
-  return readFile(`/proc/${pid}/${file}`, 'utf8').catch(() => undefined)
 }
