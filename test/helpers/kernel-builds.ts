@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs'
+import { existsSync, writeFileSync } from 'node:fs'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -34,15 +34,24 @@ export async function startKernelBuilds(): Promise<() => Promise<void>> {
   // Not marked as this run's: a build boots its kernel once to probe it, which the leak checks
   // of the files running meanwhile must not count.
   const env = { ...process.env, [RUN_MARKER]: undefined }
-  // Its own process group, so the teardown stops make and the compilers with it.
-  const build = (name: string) =>
-    execa('nice', ['-n', '19', process.execPath, CLI_PATH, 'kernels', 'build', name], {
+  // Its own process group, so the teardown stops make and the compilers with it. A session of its
+  // own is also a scheduling group of its own (autogroup), inside which alone nice ranks: the group
+  // is niced too.
+  const build = (name: string) => {
+    const child = execa('nice', ['-n', '19', process.execPath, CLI_PATH, 'kernels', 'build', name], {
       env,
       extendEnv: false,
       all: true,
       reject: false,
       detached: true,
     })
+    try {
+      writeFileSync(`/proc/${child.pid}/autogroup`, '19')
+    } catch {
+      // A kernel without autogroups (or the build ended already): nice alone ranks it.
+    }
+    return child
+  }
   let current: ReturnType<typeof build> | undefined
   let stopped = false
   const outputs: string[] = []
