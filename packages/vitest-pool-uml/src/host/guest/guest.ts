@@ -346,8 +346,6 @@ export class Guest {
     }
     uml.process.stdout?.on('data', watchConsole)
     uml.process.stderr?.on('data', watchConsole)
-    // From here to the listener for hello nothing awaits: the agent may say it at once, and an event
-    // with no listener is lost (16 guests booted at once lost about one hello in ten).
     const channel = new HostChannel(uml.process.stdio[4] as Readable, uml.process.stdio[3] as Writable, spoolDir)
     // A guest that breaks the channel's protocol is stopped at once; its processes fail with why.
     let protocolError: UmlError | undefined
@@ -391,7 +389,7 @@ export class Guest {
       return protocolError ?? guestFailure({ ...context, exitCode }, 'died')
     })
 
-    const ready = await new Promise<ReadyMessage>((resolve, reject) => {
+    return await new Promise<Guest>((resolve, reject) => {
       const timer = setTimeout(
         () => reject(guestFailure(context, 'boot-timeout', options.bootTimeoutMs)),
         options.bootTimeoutMs,
@@ -401,7 +399,7 @@ export class Guest {
         done()
         reject(failure)
       })
-      channel.on('message', (message) => {
+      const onBootMessage = (message: FromGuestMessage) => {
         if (message.t === 'hello') {
           channel.send({
             t: 'setup',
@@ -414,7 +412,9 @@ export class Guest {
           })
         } else if (message.t === 'ready') {
           done()
-          resolve(message)
+          channel.off('message', onBootMessage)
+          // Made in the ready message's own event, so the guest hears every message after it.
+          resolve(new Guest(uml, channel, consoleLog, lifecycle, message, exited))
         } else if (message.t === 'agent-error') {
           done()
           reject(
@@ -423,14 +423,15 @@ export class Guest {
             }),
           )
         }
-      })
+      }
+      channel.on('message', onBootMessage)
+      channel.start()
     }).catch(async (error: unknown) => {
       lifecycle.stopping = true
       uml.process.kill('SIGKILL')
       await exited
       throw error
     })
-    return new Guest(uml, channel, consoleLog, lifecycle, ready, exited)
   }
 }
 

@@ -67,15 +67,22 @@ export class HostChannel extends EventEmitter<HostChannelEvents> {
   readonly counters: ChannelCounters = { bytesToGuest: 0, bytesFromGuest: 0, framesToGuest: 0, framesFromGuest: 0 }
 
   constructor(
-    fromGuest: Readable,
+    private readonly fromGuest: Readable,
     private readonly toGuest: Writable,
     private readonly spoolDir?: string,
   ) {
     super()
-    fromGuest.on('data', (chunk: Buffer) => this.receive(chunk))
-    fromGuest.on('close', () => this.close())
-    fromGuest.on('error', () => this.close())
     toGuest.on('error', () => this.close())
+  }
+
+  /**
+   * Starts reading from the guest. Call it once the listeners are on: a message with no listener
+   * is lost (until then what the guest sends waits in the stream).
+   */
+  start(): void {
+    this.fromGuest.on('data', (chunk: Buffer) => this.receive(chunk))
+    this.fromGuest.on('close', () => this.close())
+    this.fromGuest.on('error', () => this.close())
   }
 
   send(message: ToGuestMessage): void {

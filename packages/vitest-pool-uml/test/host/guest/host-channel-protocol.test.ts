@@ -14,6 +14,7 @@ function channel() {
   const errors: Error[] = []
   host.on('message', (message) => messages.push(message))
   host.on('error', (error) => errors.push(error))
+  host.start()
   return { host, fromGuest, toGuest, messages, errors }
 }
 

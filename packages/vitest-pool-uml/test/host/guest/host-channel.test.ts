@@ -17,6 +17,7 @@ function openChannel() {
   channel.on('message', (message) => received.push(message))
   channel.on('error', (error) => errors.push(error))
   channel.on('close', () => closed++)
+  channel.start()
   const guestSends = (message: AgentMessage) => fromGuest.write(encodeFrame(message))
   return { channel, fromGuest, toGuest, written, received, errors, closed: () => closed, guestSends }
 }
@@ -33,6 +34,18 @@ describe('HostChannel', () => {
     for (const byte of stream) fromGuest.write(Buffer.from([byte]))
     await tick()
     expect(received).toEqual([{ t: 'hello' }, { t: 'ready', kernelRelease: '7.2.7', osRelease: 'ID=debian\n' }])
+  })
+
+  it('holds what the guest sent before it starts, for the listeners put on meanwhile', async () => {
+    const fromGuest = new PassThrough()
+    const channel = new HostChannel(fromGuest, new PassThrough())
+    fromGuest.write(encodeFrame({ t: 'hello' }))
+    await tick()
+    const received: FromGuestMessage[] = []
+    channel.on('message', (message) => received.push(message))
+    channel.start()
+    await tick()
+    expect(received).toEqual([{ t: 'hello' }])
   })
 
   it('keeps at most the window unacknowledged towards the guest, and sends on as the agent acknowledges', async () => {
