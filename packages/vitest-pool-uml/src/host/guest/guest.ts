@@ -12,6 +12,7 @@ import { checkGuestInputs } from './check-inputs.js'
 import { ConsoleLog } from './console-log.js'
 import { DISK_FULL_CONSOLE_MARK, type FailureContext, guestFailure } from './guest-failure.js'
 import { type GuestOptions, parseGuestOptions } from './guest-options.js'
+import { keepNiceness } from './guest-priority.js'
 import { GuestProcess } from './guest-process.js'
 import { type ChannelCounters, ChannelViolation, type FromGuestMessage, HostChannel } from './host-channel.js'
 import { hostMapLimit, watchMapLimit } from './map-limit-watch.js'
@@ -401,6 +402,8 @@ export class Guest {
       })
       const onBootMessage = (message: FromGuestMessage) => {
         if (message.t === 'hello') {
+          // The kernel's session exists by now.
+          if (uml.process.pid !== undefined) void keepNiceness(uml.process.pid)
           channel.send({
             t: 'setup',
             shares: options.shares.map((share, index) => ({
