@@ -220,7 +220,7 @@ describe('a guest', () => {
 })
 
 /** Where the global setup's kernel builds write while other files run; a guest writes to neither. */
-const BUILD_AREAS = new Set(['built-kernels', 'kernel-sources'])
+const BUILD_AREAS = new Set(['built-kernels', 'kernel-sources', 'kernel-objects'])
 
 /**
  * Files and bytes under a cache directory, to show a guest added nothing there. Spool directories

@@ -16,6 +16,9 @@ import { waitFor } from './wait-for.js'
  */
 const STATE_VARIABLE = 'VITEST_UML_E2E_KERNEL_BUILDS'
 
+/** The lowest CPU priority. */
+const NICENESS = 19
+
 /** How long a file waits for the background builds: the whole compile on a busy machine. */
 export const KERNEL_BUILDS_TIMEOUT_MS = 2_400_000
 
@@ -38,7 +41,7 @@ export async function startKernelBuilds(): Promise<() => Promise<void>> {
   // own is also a scheduling group of its own (autogroup), inside which alone nice ranks: the group
   // is niced too.
   const build = (name: string) => {
-    const child = execa('nice', ['-n', '19', process.execPath, CLI_PATH, 'kernels', 'build', name], {
+    const child = execa('nice', ['-n', String(NICENESS), process.execPath, CLI_PATH, 'kernels', 'build', name], {
       env,
       extendEnv: false,
       all: true,
@@ -46,7 +49,7 @@ export async function startKernelBuilds(): Promise<() => Promise<void>> {
       detached: true,
     })
     try {
-      writeFileSync(`/proc/${child.pid}/autogroup`, '19')
+      writeFileSync(`/proc/${child.pid}/autogroup`, String(NICENESS))
     } catch {
       // A kernel without autogroups (or the build ended already): nice alone ranks it.
     }

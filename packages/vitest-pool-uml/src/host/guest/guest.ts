@@ -395,7 +395,10 @@ export class Guest {
         () => reject(guestFailure(context, 'boot-timeout', options.bootTimeoutMs)),
         options.bootTimeoutMs,
       )
-      const done = () => clearTimeout(timer)
+      const done = () => {
+        clearTimeout(timer)
+        channel.off('message', onBootMessage)
+      }
       void exited.then((failure) => {
         done()
         reject(failure)
@@ -415,7 +418,6 @@ export class Guest {
           })
         } else if (message.t === 'ready') {
           done()
-          channel.off('message', onBootMessage)
           // Made in the ready message's own event, so the guest hears every message after it.
           resolve(new Guest(uml, channel, consoleLog, lifecycle, message, exited))
         } else if (message.t === 'agent-error') {

@@ -80,6 +80,7 @@ export class HostChannel extends EventEmitter<HostChannelEvents> {
    * is lost (until then what the guest sends waits in the stream).
    */
   start(): void {
+    if (this.fromGuest.listenerCount('data') > 0) return
     this.fromGuest.on('data', (chunk: Buffer) => this.receive(chunk))
     this.fromGuest.on('close', () => this.close())
     this.fromGuest.on('error', () => this.close())
