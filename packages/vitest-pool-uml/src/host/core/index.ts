@@ -1,5 +1,6 @@
 export { findLiveBuilders, removeAbandonedEntries, temporaryEntryName } from './abandoned-entries.js'
 export { exists, writeDirAtomically } from './atomic-dir.js'
+export { niceAutogroup } from './autogroup.js'
 export { getCacheDir } from './cache-dir.js'
 export { reapedChildrenCpuMs, statFields, USER_HZ } from './cpu-time.js'
 export { DEFAULT_DEBIAN_MIRROR, debianMirror } from './debian-mirror.js'
