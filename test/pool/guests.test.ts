@@ -184,7 +184,10 @@ it('crashes its kernel', () => {
   it("fails a file silent past fileTimeout's default, or out of memory, and runs the rest, a slow quiet test too", async () => {
     const fixture = await createFixtureProject('hang-oom', {
       // Short timeouts keep the default fileTimeout (six times the longest) at 18 s instead of 60 s.
-      'vitest.config.ts': umlConfig({ memory: 256 }, { maxWorkers: 2, testTimeout: 3000, hookTimeout: 3000 }),
+      // A small guest leaves the out-of-memory file little to fill: each first touch of a page is a
+      // round trip between host processes, which slows 4x and more while other guests keep the CPUs
+      // busy (a 256 MiB guest once took over 120 s to run out in CI).
+      'vitest.config.ts': umlConfig({ memory: 160 }, { maxWorkers: 2, testTimeout: 3000, hookTimeout: 3000 }),
       'test/fine.test.ts': `import { expect, it } from 'vitest'
 it('passes', () => expect(1).toBe(1))
 `,
