@@ -254,18 +254,24 @@ describe('vitest-uml kernels, images and doctor', () => {
     expect(result.exitCode).toBe(0)
   })
 
-  it('doctor warns, with the apt-get line, when kernel builds lack tools, and still passes', async () => {
-    // A PATH with everything but flex and bison.
+  it('doctor warns, with the apt-get line, when kernel builds lack tools or taskset is missing, and still passes; a guest starts without taskset', async () => {
+    // A PATH with everything but flex, bison and taskset.
     const bin = await mkdtemp(join(tmpdir(), 'vitest-uml-path-'))
     try {
       for (const tool of [...Object.keys(HOST_TOOLS), 'gcc', 'make', 'bc', 'gzip', 'xz', 'sh', 'ldd']) {
-        const found = await findHostTool(tool as HostTool)
+        const found = tool === 'taskset' ? undefined : await findHostTool(tool as HostTool)
         if (found) await symlink(found, join(bin, tool))
       }
       const result = await runCli(['doctor'], { env: { PATH: bin } })
       expect(result.stdout).toMatch(/^warn {2}kernel builds .*: missing flex, bison$/m)
       expect(result.stdout).toContain('fix: apt-get install flex bison')
+      expect(result.stdout).toMatch(
+        /^warn {2}taskset: not found: guests are not pinned to CPUs of their own, and run slower\n {6}fix: apt-get install util-linux$/m,
+      )
       expect(result.exitCode).toBe(0)
+      const run = await runCli(['run', '--', 'echo', 'unpinned'], { env: { PATH: bin } })
+      expect(run.stdout).toBe('unpinned')
+      expect(run.exitCode).toBe(0)
     } finally {
       await rm(bin, { recursive: true, force: true })
     }

@@ -21,6 +21,11 @@ export const HOST_TOOLS = {
   perl: 'perl-base',
 } as const
 
+/** Host programs a guest runs without, only slower: doctor warns, saying what is lost. */
+export const OPTIONAL_HOST_TOOLS: Partial<Record<keyof typeof HOST_TOOLS, string>> = {
+  taskset: 'guests are not pinned to CPUs of their own, and run slower',
+}
+
 /**
  * What building a UML kernel from source needs besides HOST_TOOLS (`vitest-uml kernels build`
  * only): the compiler and Kbuild's own tools, and xz for the source tarballs.

@@ -27,6 +27,7 @@ export {
   KERNEL_BUILD_TOOLS,
   type MissingTool,
   missingPackages,
+  OPTIONAL_HOST_TOOLS,
   requireHostTool,
 } from './host-tools.js'
 export { describeIssues, type InvalidOptionsMessage, invalidOptionsError, parseOptions } from './invalid-options.js'

@@ -9,6 +9,7 @@ import {
   HOST_TOOLS,
   isUmlError,
   missingPackages,
+  OPTIONAL_HOST_TOOLS,
   SANDBOX_KERNEL_DIR,
 } from '../../core/index.js'
 import { probeNetworkHelper } from '../../guest/index.js'
@@ -56,11 +57,13 @@ async function checkTools(): Promise<Check[]> {
   return Promise.all(
     needed.map(async (tool) => {
       const path = await findHostTool(tool)
+      const lost = OPTIONAL_HOST_TOOLS[tool]
       return {
         name: tool,
         ok: path !== undefined,
-        detail: path ?? 'not found',
+        detail: path ?? (lost ? `not found: ${lost}` : 'not found'),
         fix: `apt-get install ${HOST_TOOLS[tool]}`,
+        optional: lost !== undefined,
       }
     }),
   )
