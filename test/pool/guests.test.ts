@@ -181,7 +181,7 @@ it('crashes its kernel', () => {
     }
   })
 
-  it("fails a file silent past fileTimeout's default, or out of memory, and runs the rest, a slow quiet test too", async () => {
+  it("fails a file silent past fileTimeout's default (saying when its memory was nearly full), or out of memory, and runs the rest, a slow quiet test too", async () => {
     const fixture = await createFixtureProject('hang-oom', {
       // Short timeouts keep the default fileTimeout (six times the longest) at 18 s instead of 60 s.
       // A small guest leaves the out-of-memory file little to fill: each first touch of a page is a
@@ -201,6 +201,16 @@ it('waits quietly for a child process', async () => {
 `,
       'test/hang.test.ts': `import { it } from 'vitest'
 it('never yields', () => {
+  for (;;) {}
+})
+`,
+      // Stops short of the kernel's out-of-memory kill (which came at about 5 MiB available).
+      'test/full.test.ts': `import { readFileSync } from 'node:fs'
+import { it } from 'vitest'
+const availableMiB = () => Number(/^MemAvailable:\\s+(\\d+) kB$/m.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1]) / 1024
+it('fills its guest, then never yields', () => {
+  const chunks: Buffer[] = []
+  while (availableMiB() > 14) chunks.push(Buffer.alloc(2 * 1024 * 1024, 1))
   for (;;) {}
 })
 `,
@@ -226,6 +236,14 @@ it('allocates without end', () => {
           "[UML_GUEST_HUNG] A test file's worker sent and printed nothing for 18000 ms (fileTimeout's default",
         ),
       })
+      expect(files['test/hang.test.ts']?.message).not.toContain('MiB of memory left')
+      // The same silence, in a guest whose memory is nearly full, says so.
+      expect(files['test/full.test.ts']?.message).toContain(
+        "[UML_GUEST_HUNG] A test file's worker sent and printed nothing",
+      )
+      expect(files['test/full.test.ts']?.message).toMatch(
+        /Its guest had only \d+ MiB of memory left \(MemAvailable\): .* Raise `memory`/,
+      )
       expect(files['test/oom.test.ts']).toMatchObject({
         status: 'failed',
         message: expect.stringContaining('[UML_GUEST_OUT_OF_MEMORY] The guest ran out of memory'),

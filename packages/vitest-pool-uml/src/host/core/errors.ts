@@ -115,7 +115,12 @@ export interface UmlErrorDetails {
   UML_GUEST_DISK_FULL: GuestFailureDetails
   UML_GUEST_MAP_LIMIT: GuestFailureDetails & { mappings: number; limit: number }
   UML_GUEST_DISPOSED: NoDetails
-  UML_GUEST_HUNG: { consoleTail: string | undefined; fileTimeout: number }
+  /** memory: how full the guest's memory was, if it said in time. */
+  UML_GUEST_HUNG: {
+    consoleTail: string | undefined
+    fileTimeout: number
+    memory: { totalMiB: number; availableMiB: number } | undefined
+  }
   UML_GUEST_OUT_OF_MEMORY: WorkerExitDetails
   UML_WORKER_EXITED: WorkerExitDetails
   UML_TEST_TIMEOUT: { task: string; phase: 'test' | 'hook'; timeout: number }

@@ -6,6 +6,7 @@ import type { Guest, GuestProcess } from '../guest/index.js'
 import { CHILD_COVERAGE_DIR, collectChildCoverage, collectsChildCoverage } from './child-coverage.js'
 import { FileStats } from './file-stats.js'
 import { defaultFileTimeout } from './file-timeouts.js'
+import { lowMemoryNote, readGuestMemory } from './guest-memory.js'
 import type { WarmGuest } from './guest-pool.js'
 import { recordsTimings, recordTiming } from './timings.js'
 import { forkWorker, type UmlPoolContext, type WorkerLaunch } from './uml-pool-context.js'
@@ -393,20 +394,38 @@ export class UmlPoolWorker implements PoolWorker {
         this.hangTimer = setTimeout(check, limit - silent)
         return
       }
-      const consoleTail = this.guest?.consoleTail()
-      const which =
-        this.context?.settings.options.fileTimeout === undefined
-          ? "fileTimeout's default: six times the longest of testTimeout, hookTimeout and its tests' own timeouts"
-          : 'fileTimeout'
-      const error = new UmlError(
-        'UML_GUEST_HUNG',
-        `A test file's worker sent and printed nothing for ${limit} ms (${which}): code that never yields, such as a busy loop or a blocking call, kept it from answering, so its guest was stopped. Raise fileTimeout in the uml() options if it needs longer.`,
-        { details: { consoleTail, fileTimeout: limit }, evidence: `Console (last lines):\n${consoleTail ?? ''}` },
-      )
-      this.endGuest({ reason: 'hung', error })
+      this.hangTimer = undefined
+      void this.stopHung(limit, check)
     }
     const limit = this.hangLimit()
     if (limit !== undefined) this.hangTimer = setTimeout(check, limit)
+  }
+
+  /**
+   * Stops a guest whose worker was silent past the limit, saying how full its memory was. Should
+   * the worker speak, or its guest end, while that is read, the silence is over: checked again.
+   */
+  private async stopHung(limit: number, check: () => void): Promise<void> {
+    const guest = this.guest
+    const heardAt = this.heardAt
+    const memory = guest && (await readGuestMemory(guest))
+    if (this.guest !== guest || this.ending || this.runningFiles.length === 0) return
+    // Heard from meanwhile: silent no longer, unless a new file's count has started already.
+    if (this.heardAt !== heardAt) {
+      if (this.hangTimer === undefined) check()
+      return
+    }
+    const consoleTail = guest?.consoleTail()
+    const which =
+      this.context?.settings.options.fileTimeout === undefined
+        ? "fileTimeout's default: six times the longest of testTimeout, hookTimeout and its tests' own timeouts"
+        : 'fileTimeout'
+    const error = new UmlError(
+      'UML_GUEST_HUNG',
+      `A test file's worker sent and printed nothing for ${limit} ms (${which}): code that never yields, such as a busy loop or a blocking call, kept it from answering, so its guest was stopped. Raise fileTimeout in the uml() options if it needs longer.${lowMemoryNote(memory)}`,
+      { details: { consoleTail, fileTimeout: limit, memory }, evidence: `Console (last lines):\n${consoleTail ?? ''}` },
+    )
+    this.endGuest({ reason: 'hung', error })
   }
 
   /** The silence after which the running files are deemed hung: fileTimeout, or its default for them. */

@@ -6,6 +6,8 @@ import { GuestProcess } from '../../../src/host/guest/index.js'
 import { UmlPoolWorker } from '../../../src/host/pool/uml-pool-worker.js'
 import { WORKER_RPC_METHODS } from '../../../src/host/pool/vitest-internals.js'
 
+const MEMINFO = 'MemTotal:  2097152 kB\nMemFree:  1048576 kB\nMemAvailable:  1572864 kB\n'
+
 /** A stand-in guest with its Vitest worker process, recording what the pool worker sends it. */
 function fakeWarmGuest() {
   const received: unknown[] = []
@@ -13,7 +15,13 @@ function fakeWarmGuest() {
     (message) => received.push(message),
     () => {},
   )
-  const guest = { alive: true, dispose: async () => {}, consoleTail: () => '' }
+  const guest = {
+    alive: true,
+    dispose: async () => {},
+    consoleTail: () => '',
+    // What a hung file's guest answers when asked how full its memory is.
+    exec: async (_argv: string[]): Promise<unknown> => ({ exitCode: 0, signal: null, stdout: MEMINFO, stderr: '' }),
+  }
   return { guest, worker: process, received }
 }
 
@@ -247,6 +255,53 @@ it("deems a file hung when its worker says nothing for fileTimeout's default, co
     expect(JSON.stringify(update.a[0])).toContain(
       "[UML_GUEST_HUNG] A test file's worker sent and printed nothing for 60000 ms",
     )
+  } finally {
+    vi.useRealTimers()
+  }
+})
+
+it("says when a hung file's guest was nearly out of memory, and lets a worker that speaks while it is asked go on", async () => {
+  vi.useFakeTimers()
+  try {
+    const full = disposableGuest()
+    full.guest.exec = async () => ({
+      exitCode: 0,
+      signal: null,
+      stdout: 'MemTotal: 163840 kB\nMemAvailable: 12288 kB\n',
+      stderr: '',
+    })
+    const hung = await startWorker(async () => full, new Map(), { fileTimeout: 5_000 })
+    hung.worker.send(startRequest as never)
+    full.worker.emit('message', response('started'))
+    hung.worker.send(runRequest as never)
+    await vi.advanceTimersByTimeAsync(5_001)
+    expect(full.disposal.done).toBe(true)
+    const update = hung.toVitest.find((message) => (message as { m?: string }).m === 'onTaskUpdate') as {
+      a: unknown[][]
+    }
+    expect(JSON.stringify(update.a[0])).toContain('Its guest had only 12 MiB of memory left (MemAvailable)')
+
+    // The worker prints while its guest is asked: silent no longer, so the count starts again.
+    const slow = disposableGuest()
+    let answer = (_: unknown) => {}
+    slow.guest.exec = () =>
+      new Promise((resolve) => {
+        answer = resolve
+      })
+    const spoke = await startWorker(async () => slow, new Map(), { fileTimeout: 5_000 })
+    spoke.worker.send(startRequest as never)
+    slow.worker.emit('message', response('started'))
+    spoke.worker.send(runRequest as never)
+    await vi.advanceTimersByTimeAsync(5_001)
+    slow.worker.emit('stdout', Buffer.from('still working\n'))
+    answer({ exitCode: 0, signal: null, stdout: MEMINFO, stderr: '' })
+    await vi.advanceTimersByTimeAsync(4_000)
+    expect(slow.disposal.done).toBe(false)
+    // Silent past the limit again, and this time the guest does not answer: stopped 2 s later.
+    await vi.advanceTimersByTimeAsync(2_500)
+    expect(slow.disposal.done).toBe(false)
+    await vi.advanceTimersByTimeAsync(600)
+    expect(slow.disposal.done).toBe(true)
   } finally {
     vi.useRealTimers()
   }
