@@ -36,11 +36,16 @@ async function guestCpu(hostPid: number): Promise<string> {
   return list
 }
 
-/** The UML kernels (their host processes are named `linux`) under a host process. */
-async function kernelPids(pid: number): Promise<number[]> {
+/** The processes named `name` under a host process (a UML kernel's host process is `linux`). */
+async function pidsNamed(pid: number, name: string): Promise<number[]> {
   const tree = await processTreePids(pid)
   const names = await Promise.all(tree.map((member) => readFile(`/proc/${member}/comm`, 'utf8').catch(() => '')))
-  return tree.filter((_, index) => names[index]?.trim() === 'linux')
+  return tree.filter((_, index) => names[index]?.trim() === name)
+}
+
+/** The UML kernels under a host process. */
+function kernelPids(pid: number): Promise<number[]> {
+  return pidsNamed(pid, 'linux')
 }
 
 /** The CPU lists of the UML kernels under a host process, polled until it ends. */
@@ -102,7 +107,7 @@ describe('guest CPUs', () => {
   })
 
   it.skipIf(!existsSync('/proc/self/autogroup'))(
-    'runs the guest of a niced process at that niceness, in the session bubblewrap gives it too',
+    'runs the guest and the network helper of a niced process at that niceness, in the sessions bubblewrap gives them too',
     async () => {
       const autogroup = (pid: number) => readFile(`/proc/${pid}/autogroup`, 'utf8').catch(() => '')
       // What a session of its own gets by default: a scheduling group at niceness 0, whatever nice said.
@@ -110,16 +115,21 @@ describe('guest CPUs', () => {
       expect(await autogroup(bare.pid!)).toMatch(/ nice 0$/m)
       bare.kill('SIGKILL')
       await bare
-      const cli = execa('nice', ['-n', '7', process.execPath, CLI_PATH, 'run', '--', 'sleep', '60'], { reject: false })
-      let group = ''
-      await waitFor('the CLI guest at niceness 7', async () => {
-        const [kernel] = await kernelPids(cli.pid!)
-        group = kernel === undefined ? '' : await autogroup(kernel)
-        return / nice 7$/m.test(group)
+      const cli = execa('nice', ['-n', '7', process.execPath, CLI_PATH, 'run', '--network', '--', 'sleep', '60'], {
+        reject: false,
+      })
+      const groups = { linux: '', slirp4netns: '' }
+      await waitFor('the CLI guest and its network helper at niceness 7', async () => {
+        for (const name of ['linux', 'slirp4netns'] as const) {
+          const [pid] = await pidsNamed(cli.pid!, name)
+          groups[name] = pid === undefined ? '' : await autogroup(pid)
+        }
+        return Object.values(groups).every((group) => / nice 7$/m.test(group))
       })
       cli.kill('SIGTERM')
       await cli
-      expect(group).toMatch(/ nice 7$/m)
+      expect(groups.linux).toMatch(/ nice 7$/m)
+      expect(groups.slirp4netns).toMatch(/ nice 7$/m)
     },
   )
 

@@ -13,6 +13,7 @@ import {
   temporaryEntryName,
   UmlError,
 } from '../../core/index.js'
+import { keepNiceness } from '../guest-priority.js'
 import { deniedRanges, GUEST_NETWORK } from './guest-network.js'
 import type { NetworkPolicy } from './network-options.js'
 
@@ -101,6 +102,7 @@ export async function startNetworkHelper(
     await dispose()
     throw error
   }
+  if (child.pid !== undefined) void keepNiceness(child.pid)
   return { socketDir, pid: child.pid, dispose }
 }
 
