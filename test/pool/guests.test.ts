@@ -211,6 +211,8 @@ const availableMiB = () => Number(/^MemAvailable:\\s+(\\d+) kB$/m.exec(readFileS
 it('fills its guest, then never yields', () => {
   const chunks: Buffer[] = []
   while (availableMiB() > 14) chunks.push(Buffer.alloc(2 * 1024 * 1024, 1))
+  // A word once full: the silence counted from here, however long filling took.
+  process.stderr.write('full\\n')
   for (;;) {}
 })
 `,

@@ -117,7 +117,7 @@ export interface UmlErrorDetails {
   UML_GUEST_DISPOSED: NoDetails
   /** memory: how full the guest's memory was, if it said in time. */
   UML_GUEST_HUNG: {
-    consoleTail: string | undefined
+    consoleTail: string
     fileTimeout: number
     memory: { totalMiB: number; availableMiB: number } | undefined
   }

@@ -13,21 +13,23 @@ import { processTreePids } from './process-tree.js'
 export async function keepNiceness(sandboxPid: number): Promise<void> {
   const nice = getPriority()
   if (nice <= 0) return
-  for (const member of await otherSessions(sandboxPid)) await niceAutogroup(member, nice)
+  // Deepest first: the kernel's or the helper's own session matters most, and the kernel allows one
+  // write per 100 ms on the whole machine.
+  for (const leader of (await sessionLeaders(sandboxPid)).reverse()) {
+    const group = await readFile(`/proc/${leader}/autogroup`, 'utf8').catch(() => undefined)
+    if (group !== undefined && !group.trimEnd().endsWith(` nice ${nice}`)) await niceAutogroup(leader, nice)
+  }
 }
 
-/** A process of each session under `pid` other than this process's own (the 4th field of a stat). */
-async function otherSessions(pid: number): Promise<number[]> {
-  const session = async (member: number | 'self') =>
-    readFile(`/proc/${member}/stat`, 'utf8').then(
-      (stat) => statFields(stat)[3],
-      () => undefined,
-    )
-  const own = await session('self')
-  const members = new Map<string, number>()
+/**
+ * The processes under `pid` that lead a session (the 4th field of a stat is the session's ID; a
+ * PID that names a session is not reused while it does).
+ */
+async function sessionLeaders(pid: number): Promise<number[]> {
+  const leaders: number[] = []
   for (const member of await processTreePids(pid)) {
-    const id = await session(member)
-    if (id !== undefined && id !== own && !members.has(id)) members.set(id, member)
+    const stat = await readFile(`/proc/${member}/stat`, 'utf8').catch(() => undefined)
+    if (stat !== undefined && Number(statFields(stat)[3]) === member) leaders.push(member)
   }
-  return [...members.values()]
+  return leaders
 }

@@ -139,7 +139,7 @@ async function spawnSandboxed(
   const sandbox = await guestSandboxArgs(options, { spoolDir, network })
   const interactive = mode === 'shell'
   const uml = [bwrap, ...sandbox, '--', `${SANDBOX_KERNEL_DIR}/linux`, ...commandLine]
-  // Without taskset the guest runs where the host's scheduler puts it, only slower.
+  // Without taskset the guest runs where the host's scheduler puts it, only slower (OPTIONAL_HOST_TOOLS).
   const taskset = options.pinCpu ? await findHostTool('taskset') : undefined
   const cpu = taskset ? claimGuestCpu() : undefined
   const command = cpu ? [taskset as string, '-c', String(cpu.cpu), ...uml] : uml

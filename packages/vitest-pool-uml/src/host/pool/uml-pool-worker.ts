@@ -65,6 +65,8 @@ export class UmlPoolWorker implements PoolWorker {
   /** While relaunching: the fresh worker's `started` is not Vitest's to see. */
   private replayedStart: (() => void) | undefined
   private hangTimer: NodeJS.Timeout | undefined
+  /** Bumped whenever the count of silence starts over or stops, so a check in flight knows it is stale. */
+  private hangCount = 0
   /** When the worker last sent or printed anything (performance.now()). */
   private heardAt = 0
   private outputBytes = 0
@@ -394,7 +396,6 @@ export class UmlPoolWorker implements PoolWorker {
         this.hangTimer = setTimeout(check, limit - silent)
         return
       }
-      this.hangTimer = undefined
       void this.stopHung(limit, check)
     }
     const limit = this.hangLimit()
@@ -407,15 +408,14 @@ export class UmlPoolWorker implements PoolWorker {
    */
   private async stopHung(limit: number, check: () => void): Promise<void> {
     const guest = this.guest
-    const heardAt = this.heardAt
-    const memory = guest && (await readGuestMemory(guest))
-    if (this.guest !== guest || this.ending || this.runningFiles.length === 0) return
-    // Heard from meanwhile: silent no longer, unless a new file's count has started already.
-    if (this.heardAt !== heardAt) {
-      if (this.hangTimer === undefined) check()
-      return
-    }
-    const consoleTail = guest?.consoleTail()
+    const { heardAt, hangCount } = this
+    const memory = guest?.alive ? await readGuestMemory(guest) : undefined
+    // A new count has started (another file), or none runs any more (the guest ended, or stopped).
+    const stale = this.hangCount !== hangCount || this.guest !== guest || this.runningFiles.length === 0
+    if (stale || !guest?.alive || this.ending) return
+    // Heard from meanwhile: silent no longer.
+    if (this.heardAt !== heardAt) return check()
+    const consoleTail = guest.consoleTail()
     const which =
       this.context?.settings.options.fileTimeout === undefined
         ? "fileTimeout's default: six times the longest of testTimeout, hookTimeout and its tests' own timeouts"
@@ -423,7 +423,7 @@ export class UmlPoolWorker implements PoolWorker {
     const error = new UmlError(
       'UML_GUEST_HUNG',
       `A test file's worker sent and printed nothing for ${limit} ms (${which}): code that never yields, such as a busy loop or a blocking call, kept it from answering, so its guest was stopped. Raise fileTimeout in the uml() options if it needs longer.${lowMemoryNote(memory)}`,
-      { details: { consoleTail, fileTimeout: limit, memory }, evidence: `Console (last lines):\n${consoleTail ?? ''}` },
+      { details: { consoleTail, fileTimeout: limit, memory }, evidence: `Console (last lines):\n${consoleTail}` },
     )
     this.endGuest({ reason: 'hung', error })
   }
@@ -498,6 +498,7 @@ export class UmlPoolWorker implements PoolWorker {
   }
 
   private clearHangTimer(): void {
+    this.hangCount++
     clearTimeout(this.hangTimer)
     this.hangTimer = undefined
     this.wallClockTimeouts?.clear()
