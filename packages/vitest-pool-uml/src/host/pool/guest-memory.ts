@@ -17,6 +17,7 @@ const LOW_SHARE = 1 / 8
  * trip between host processes) long before its kernel kills anything, and looks hung.
  */
 export async function readGuestMemory(guest: Guest): Promise<GuestMemory | undefined> {
+  // The global timer, not timers/promises' delay: a test's fake clock drives only the former.
   let timer: NodeJS.Timeout | undefined
   const late = new Promise<undefined>((resolve) => {
     timer = setTimeout(() => resolve(undefined), READ_WAIT_MS)
