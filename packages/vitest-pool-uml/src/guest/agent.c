@@ -56,6 +56,14 @@
  * cross the line once each.
  */
 #define ACK_AFTER_BYTES 1024
+/*
+ * The first byte of a compact frame from the host, then 4 bytes (big-endian) of a number: a forked
+ * process's IPC message (its id, then the message) or a spooled frame's announcement (the file's
+ * sequence number). COMPACT_IPC_TAG and COMPACT_SPOOLED_TAG in src/shared/frame-codec.ts.
+ */
+#define COMPACT_IPC_TAG 1
+#define COMPACT_SPOOLED_TAG 2
+#define COMPACT_HEADER_BYTES 5
 #define IPC_FD 3
 
 /* Variables that point programs at the network option's proxy (network-up.sh exports them). */
@@ -172,10 +180,13 @@ static void drop_front(struct frame_buffer *buffer, size_t length) {
  * The length of the first whole frame's payload (on the line, or a forked process's IPC),
  * FRAME_INCOMPLETE while it is incomplete, FRAME_TOO_LARGE when its length is past any real one.
  */
+static uint32_t read_be32(const uint8_t *b) {
+  return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
 static long next_frame(const struct frame_buffer *buffer) {
   if (buffer_size(buffer) < 4) return FRAME_INCOMPLETE;
-  const uint8_t *b = buffer_front(buffer);
-  uint32_t length = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+  uint32_t length = read_be32(buffer_front(buffer));
   if (length > MAX_FRAME_BYTES) return FRAME_TOO_LARGE;
   return buffer_size(buffer) - 4 >= length ? (long)length : FRAME_INCOMPLETE;
 }
@@ -867,22 +878,29 @@ static void setup(const struct wire_value *message) {
 
 /* --- The loop ---------------------------------------------------------------------------------- */
 
+/* A forked process's IPC message from a compact frame: its bytes, the process's id in `number`. */
+static void relay_ipc(const struct wire_value *message) {
+  struct process *p = find_process((int)message->number);
+  if (!p || p->ipc < 0) return;
+  uint32_t n = (uint32_t)message->length;
+  uint8_t header[4] = {n >> 24, n >> 16 & 0xff, n >> 8 & 0xff, n & 0xff};
+  buffer_add(&p->to_ipc, header, 4);
+  buffer_add(&p->to_ipc, (const uint8_t *)message->text, n);
+  write_ipc(p);
+}
+
 static void handle(const struct wire_value *message) {
+  if (message->kind == W_BYTES) {
+    relay_ipc(message);
+    return;
+  }
   const char *type = wire_string(message, "t");
   struct process *p = find_process((int)wire_number(message, "id", 0));
   if (!type) return;
   if (strcmp(type, "setup") == 0) setup(message);
   else if (strcmp(type, "exec") == 0) start_process(message, false);
   else if (strcmp(type, "fork") == 0) start_process(message, true);
-  else if (strcmp(type, "ipc") == 0) {
-    const struct wire_value *bytes = wire_get(message, "bytes");
-    if (!p || p->ipc < 0 || !bytes || bytes->kind != W_BYTES) return;
-    uint32_t n = (uint32_t)bytes->length;
-    uint8_t header[4] = {n >> 24, n >> 16 & 0xff, n >> 8 & 0xff, n & 0xff};
-    buffer_add(&p->to_ipc, header, 4);
-    buffer_add(&p->to_ipc, (const uint8_t *)bytes->text, n);
-    write_ipc(p);
-  } else if (strcmp(type, "signal") == 0) {
+  else if (strcmp(type, "signal") == 0) {
     int number = signal_number(wire_string(message, "signal"));
     if (p && number) signal_process(p, number);
   } else if (strcmp(type, "shutdown") == 0) {
@@ -936,19 +954,28 @@ static int take_frames(struct frame_buffer *buffer, struct messages *out) {
       send_agent_error("the host sent a frame over 256 MiB: the channel is out of step");
       _exit(1);
     }
-    struct wire_value message;
-    bool ok = wire_decode(buffer_front(buffer) + 4, (size_t)length, &message);
-    drop_front(buffer, 4 + (size_t)length);
-    if (!ok) {
-      send_agent_error("the host sent a frame the agent cannot decode");
+    const uint8_t *payload = buffer_front(buffer) + 4;
+    struct wire_value message = {0};
+    bool compact = length >= COMPACT_HEADER_BYTES && (payload[0] == COMPACT_IPC_TAG || payload[0] == COMPACT_SPOOLED_TAG);
+    if (compact && payload[0] == COMPACT_SPOOLED_TAG) {
+      uint32_t seq = read_be32(payload + 1);
+      drop_front(buffer, 4 + (size_t)length);
+      spooled++;
+      read_spooled((int)seq, out);
       continue;
     }
-    const char *type = wire_string(&message, "t");
-    if (type && strcmp(type, "spooled") == 0) {
-      spooled++;
-      read_spooled((int)wire_number(&message, "seq", -1), out);
-      wire_free(&message);
-    } else messages_add(out, &message);
+    bool ok = true;
+    if (compact) {
+      /* An IPC message is kept as bare bytes, its process's id in `number` (see relay_ipc). */
+      message.kind = W_BYTES;
+      message.number = read_be32(payload + 1);
+      message.length = (size_t)length - COMPACT_HEADER_BYTES;
+      if (!(message.text = malloc(message.length ? message.length : 1))) abort();
+      memcpy(message.text, payload + COMPACT_HEADER_BYTES, message.length);
+    } else ok = wire_decode(payload, (size_t)length, &message);
+    drop_front(buffer, 4 + (size_t)length);
+    if (!ok) send_agent_error("the host sent a frame the agent cannot decode");
+    else messages_add(out, &message);
   }
   return spooled;
 }

@@ -1,4 +1,5 @@
 import { deserialize, serialize } from 'node:v8'
+import type { HostMessage } from './messages.js'
 
 /** Frames are a 4-byte big-endian payload length, then a V8-serialized value. */
 const HEADER_BYTES = 4
@@ -13,10 +14,39 @@ export const MAX_FRAME_BYTES = 256 * 1024 * 1024
 export const MAX_GUEST_FRAME_BYTES = 64 * 1024 * 1024
 
 export function encodeFrame(value: unknown): Buffer {
-  const payload = serialize(value)
+  return framed(serialize(value))
+}
+
+/**
+ * The first byte of a compact frame's payload (a V8-serialized one always starts with 0xFF). The
+ * line costs about 2.5 us a byte towards the guest (UML reads it a byte per host read()), and the
+ * two messages that are most of that traffic need few: a forked process's IPC message is the tag,
+ * the process's id (4 bytes, big-endian) and the message as Node serializes it; a spooled frame's
+ * announcement is the tag and the file's sequence number (4 bytes). The agent reads them (agent.c).
+ */
+export const COMPACT_IPC_TAG = 1
+export const COMPACT_SPOOLED_TAG = 2
+const COMPACT_HEADER_BYTES = 5
+
+/** A frame to the guest: the compact form for an IPC message or a spooled frame's announcement. */
+export function encodeToGuestFrame(message: HostMessage): Buffer {
+  if (message.t === 'ipc') return framed(compactPayload(COMPACT_IPC_TAG, message.id, message.bytes))
+  if (message.t === 'spooled') return framed(compactPayload(COMPACT_SPOOLED_TAG, message.seq))
+  return encodeFrame(message)
+}
+
+function compactPayload(tag: number, number: number, bytes: Uint8Array = new Uint8Array()): Buffer {
+  const payload = Buffer.allocUnsafe(COMPACT_HEADER_BYTES + bytes.length)
+  payload.writeUInt8(tag, 0)
+  payload.writeUInt32BE(number, 1)
+  payload.set(bytes, COMPACT_HEADER_BYTES)
+  return payload
+}
+
+function framed(payload: Uint8Array): Buffer {
   const frame = Buffer.allocUnsafe(HEADER_BYTES + payload.length)
   frame.writeUInt32BE(payload.length, 0)
-  payload.copy(frame, HEADER_BYTES)
+  frame.set(payload, HEADER_BYTES)
   return frame
 }
 

@@ -82,7 +82,7 @@ export interface AckMessage {
 
 /**
  * The next frame is too large for the serial line: it waits in the spool file `seq` (see
- * GUEST_SPOOL_DIR), a whole frame as encodeFrame makes it.
+ * GUEST_SPOOL_DIR), a whole frame as encodeToGuestFrame makes it.
  */
 export interface SpooledFrameMessage {
   t: 'spooled'

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { encodeFrame, FrameDecoder } from '../../src/shared/frame-codec.js'
+import {
+  COMPACT_IPC_TAG,
+  COMPACT_SPOOLED_TAG,
+  encodeFrame,
+  encodeToGuestFrame,
+  FrameDecoder,
+} from '../../src/shared/frame-codec.js'
 
 const MESSAGES: unknown[] = [
   { t: 'hello' },
@@ -54,5 +60,24 @@ describe('frames', () => {
     const header = Buffer.alloc(4)
     header.writeUInt32BE(0xffffffff)
     expect(() => new FrameDecoder().push(header)).toThrow()
+  })
+})
+
+describe('frames to the guest', () => {
+  it('carry an IPC message as its tag, the process id and Node’s bytes, far shorter than its V8 form', () => {
+    const bytes = new Uint8Array([255, 15, 111, 123, 0])
+    const frame = encodeToGuestFrame({ t: 'ipc', id: 0x01020304, bytes })
+    expect([...frame]).toEqual([0, 0, 0, 10, COMPACT_IPC_TAG, 1, 2, 3, 4, ...bytes])
+    expect(encodeFrame({ t: 'ipc', id: 0x01020304, bytes }).length - frame.length).toBeGreaterThan(20)
+  })
+
+  it('announce a spooled frame by its tag and sequence number', () => {
+    expect([...encodeToGuestFrame({ t: 'spooled', seq: 258 })]).toEqual([0, 0, 0, 5, COMPACT_SPOOLED_TAG, 0, 0, 1, 2])
+  })
+
+  it('carry every other message as a V8 value, whose first byte is no compact tag', () => {
+    const frame = encodeToGuestFrame({ t: 'signal', id: 2, signal: 'SIGTERM' })
+    expect(new FrameDecoder().push(frame)).toEqual([{ t: 'signal', id: 2, signal: 'SIGTERM' }])
+    expect([COMPACT_IPC_TAG, COMPACT_SPOOLED_TAG]).not.toContain(frame[4])
   })
 })

@@ -5,7 +5,7 @@ import type { Readable, Writable } from 'node:stream'
 import {
   type AckMessage,
   type AgentMessage,
-  encodeFrame,
+  encodeToGuestFrame,
   type ForkIpcMessage,
   FrameDecoder,
   HOST_TO_GUEST_WINDOW_BYTES,
@@ -88,7 +88,7 @@ export class HostChannel extends EventEmitter<HostChannelEvents> {
 
   send(message: ToGuestMessage): void {
     if (this.closed) return
-    const frame = encodeFrame(
+    const frame = encodeToGuestFrame(
       message.t === 'ipc'
         ? ({ t: 'ipc', id: message.id, bytes: encodeIpcMessage(message.message) } satisfies HostMessage)
         : message,
@@ -119,7 +119,7 @@ export class HostChannel extends EventEmitter<HostChannelEvents> {
     // Synchronously, so the file is complete before its announcement can reach the guest.
     writeFileSync(join(dir, String(seq)), frame)
     this.spooled.push(seq)
-    return encodeFrame({ t: 'spooled', seq } satisfies HostMessage)
+    return encodeToGuestFrame({ t: 'spooled', seq })
   }
 
   /** Deletes the files of spooled frames the agent has read (it reads them in order). */
