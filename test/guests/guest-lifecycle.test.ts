@@ -54,6 +54,21 @@ describe('a guest', () => {
     }
   })
 
+  it('reads the Node runtime over hostfs once: a later Node finds its binary and libraries cached', async () => {
+    const guest = await bootGuest()
+    try {
+      // Major faults are pages a process had to read in; hostfs drops a file's pages once unused.
+      const majorFaults = async () =>
+        Number((await guest.exec(['node', '-p', 'process.resourceUsage().majorPageFault'])).stdout)
+      const first = await majorFaults()
+      const second = await majorFaults()
+      expect(first).toBeGreaterThan(300)
+      expect(second).toBeLessThan(50)
+    } finally {
+      await guest.dispose()
+    }
+  })
+
   it('delivers large and small IPC messages in order through spool files, removes the files, and acknowledges in bulk', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'vitest-uml-echo-'))
     // Echoes each message's length and a checksum, so the host can tell that every byte arrived.

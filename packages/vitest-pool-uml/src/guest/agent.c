@@ -3,7 +3,8 @@
  * serial line, mounts the shares the host asks for, reports ready, then runs commands and forks
  * Node processes on request, streaming their output, IPC messages and exit status back, until told
  * to shut down. Exiting ends the guest. Messages are in src/shared/messages.ts; a frame is a
- * 4-byte big-endian length and a V8-serialized message (v8-wire.h).
+ * 4-byte big-endian length and a V8-serialized message (v8-wire.h), or from the host a compact one
+ * (COMPACT_IPC_TAG).
  *
  * A static C program rather than a Node one: an idle guest holds no Node (its binary read page by
  * page over hostfs and its heap cost about 40 MiB of guest memory and 0.45 s of every boot), and
@@ -37,7 +38,8 @@
 #define CHANNEL_DEVICE "/dev/ttyS1"
 /* GUEST_SPOOL_DIR in src/shared/messages.ts, where the host binds each guest's spool. */
 #define SPOOL_DIR "/run/vitest-uml/spool"
-#define NODE_BINARY "/run/vitest-uml/node/bin/node"
+#define NODE_DIR "/run/vitest-uml/node"
+#define NODE_BINARY NODE_DIR "/bin/node"
 #define SESSION_LAUNCHER "/run/vitest-uml/agent/session"
 /* Where sessions keep their upper layers: on the guest's disk, so they count against its limit. */
 #define SESSIONS_DIR "/var/lib/vitest-uml/sessions"
@@ -71,6 +73,22 @@ static const char *const PROXY_VARIABLES[] = {"http_proxy", "https_proxy", "HTTP
 
 static int line_fd = -1;
 static struct wire_out frame;
+
+/*
+ * Keeps the Node runtime's files open for the guest's life. hostfs lets go of a file's dentry, and
+ * with it the inode and its page cache, as soon as nothing uses it, so every Node started in the
+ * guest (each test file's worker) read its binary and libraries over hostfs again, a page per
+ * host read. They never change: the runtime is cached per Node binary and shim.
+ */
+static void hold_node_runtime(void) {
+  open(NODE_BINARY, O_PATH | O_CLOEXEC);
+  DIR *libraries = opendir(NODE_DIR "/lib");
+  if (!libraries) return;
+  for (struct dirent *entry; (entry = readdir(libraries));) {
+    if (entry->d_name[0] != '.') openat(dirfd(libraries), entry->d_name, O_PATH | O_CLOEXEC);
+  }
+  closedir(libraries);
+}
 
 /* --- The line -------------------------------------------------------------------------------- */
 
@@ -1053,6 +1071,7 @@ int main(void) {
   signal(SIGPIPE, SIG_IGN);
   int signals = signalfd(-1, &child, SFD_NONBLOCK | SFD_CLOEXEC);
   open_line();
+  hold_node_runtime();
   struct frame_buffer line = {0};
   begin("hello");
   send_frame(1);
