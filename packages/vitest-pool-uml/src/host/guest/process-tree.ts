@@ -18,7 +18,10 @@ export async function processTreePids(pid: number): Promise<number[]> {
  */
 export async function processTreeCpuMs(pid: number): Promise<number> {
   let ticks = 0
-  for (const member of await processTreePids(pid)) {
+  // Children before their parents: one that ends after it was read was counted, and one that ended
+  // before is in its parent's reaped children's time, read after. Parents first lost the time of
+  // every process that ended between the two reads, which made a file's guest CPU come out negative.
+  for (const member of (await processTreePids(pid)).reverse()) {
     const stat = await readFile(`/proc/${member}/stat`, 'utf8').catch(() => undefined)
     if (stat === undefined) continue
     // utime, stime, cutime and cstime (fields 14 to 17) are the 12th to 15th after the name.
