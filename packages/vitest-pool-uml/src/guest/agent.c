@@ -194,14 +194,14 @@ static void drop_front(struct frame_buffer *buffer, size_t length) {
 #define FRAME_INCOMPLETE (-1)
 #define FRAME_TOO_LARGE (-2)
 
-/*
- * The length of the first whole frame's payload (on the line, or a forked process's IPC),
- * FRAME_INCOMPLETE while it is incomplete, FRAME_TOO_LARGE when its length is past any real one.
- */
 static uint32_t read_be32(const uint8_t *b) {
   return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
 }
 
+/*
+ * The length of the first whole frame's payload (on the line, or a forked process's IPC),
+ * FRAME_INCOMPLETE while it is incomplete, FRAME_TOO_LARGE when its length is past any real one.
+ */
 static long next_frame(const struct frame_buffer *buffer) {
   if (buffer_size(buffer) < 4) return FRAME_INCOMPLETE;
   uint32_t length = read_be32(buffer_front(buffer));
@@ -973,17 +973,17 @@ static int take_frames(struct frame_buffer *buffer, struct messages *out) {
       _exit(1);
     }
     const uint8_t *payload = buffer_front(buffer) + 4;
-    struct wire_value message = {0};
-    bool compact = length >= COMPACT_HEADER_BYTES && (payload[0] == COMPACT_IPC_TAG || payload[0] == COMPACT_SPOOLED_TAG);
-    if (compact && payload[0] == COMPACT_SPOOLED_TAG) {
+    uint8_t tag = length >= COMPACT_HEADER_BYTES ? payload[0] : 0;
+    if (tag == COMPACT_SPOOLED_TAG) {
       uint32_t seq = read_be32(payload + 1);
       drop_front(buffer, 4 + (size_t)length);
       spooled++;
       read_spooled((int)seq, out);
       continue;
     }
+    struct wire_value message = {0};
     bool ok = true;
-    if (compact) {
+    if (tag == COMPACT_IPC_TAG) {
       /* An IPC message is kept as bare bytes, its process's id in `number` (see relay_ipc). */
       message.kind = W_BYTES;
       message.number = read_be32(payload + 1);

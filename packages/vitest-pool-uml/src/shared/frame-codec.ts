@@ -1,7 +1,7 @@
 import { deserialize, serialize } from 'node:v8'
 import type { HostMessage } from './messages.js'
 
-/** Frames are a 4-byte big-endian payload length, then a V8-serialized value. */
+/** Frames are a 4-byte big-endian payload length, then a V8-serialized value (or a compact one, see COMPACT_IPC_TAG). */
 const HEADER_BYTES = 4
 /** A frame larger than this means the stream is out of step (or corrupt), not a real message. */
 export const MAX_FRAME_BYTES = 256 * 1024 * 1024

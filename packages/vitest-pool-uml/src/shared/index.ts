@@ -1,6 +1,4 @@
 export {
-  COMPACT_IPC_TAG,
-  COMPACT_SPOOLED_TAG,
   encodeFrame,
   encodeToGuestFrame,
   FrameDecoder,
