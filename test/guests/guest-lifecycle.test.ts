@@ -97,7 +97,7 @@ describe('a guest', () => {
       expect(replies).toEqual(sent)
       expect(guest.channelCounters.bytesToGuest).toBeGreaterThan(4_100_000)
       // A small request and its reply cross the line once each: the agent acknowledges what it
-      // read once half the host's 2 KiB window is (20 requests of about 70 bytes: one ack).
+      // read once half the host's 2 KiB window is (20 requests of 30 bytes: no ack).
       const framesBefore = guest.channelCounters.framesFromGuest
       for (let n = 0; n < 20; n++) {
         const reply = new Promise((resolve) => echo.once('message', resolve))
