@@ -14,7 +14,11 @@ export const MAX_FRAME_BYTES = 256 * 1024 * 1024
 export const MAX_GUEST_FRAME_BYTES = 64 * 1024 * 1024
 
 export function encodeFrame(value: unknown): Buffer {
-  return framed(serialize(value))
+  const payload = serialize(value)
+  const frame = Buffer.allocUnsafe(HEADER_BYTES + payload.length)
+  frame.writeUInt32BE(payload.length, 0)
+  payload.copy(frame, HEADER_BYTES)
+  return frame
 }
 
 /**
@@ -30,23 +34,18 @@ const COMPACT_HEADER_BYTES = 5
 
 /** A frame to the guest: the compact form for an IPC message or a spooled frame's announcement. */
 export function encodeToGuestFrame(message: HostMessage): Buffer {
-  if (message.t === 'ipc') return framed(compactPayload(COMPACT_IPC_TAG, message.id, message.bytes))
-  if (message.t === 'spooled') return framed(compactPayload(COMPACT_SPOOLED_TAG, message.seq))
+  if (message.t === 'ipc') return compactFrame(COMPACT_IPC_TAG, message.id, message.bytes)
+  if (message.t === 'spooled') return compactFrame(COMPACT_SPOOLED_TAG, message.seq)
   return encodeFrame(message)
 }
 
-function compactPayload(tag: number, number: number, bytes: Uint8Array = new Uint8Array()): Buffer {
-  const payload = Buffer.allocUnsafe(COMPACT_HEADER_BYTES + bytes.length)
-  payload.writeUInt8(tag, 0)
-  payload.writeUInt32BE(number, 1)
-  payload.set(bytes, COMPACT_HEADER_BYTES)
-  return payload
-}
-
-function framed(payload: Uint8Array): Buffer {
-  const frame = Buffer.allocUnsafe(HEADER_BYTES + payload.length)
-  frame.writeUInt32BE(payload.length, 0)
-  frame.set(payload, HEADER_BYTES)
+/** Written in place: an IPC message's bytes are copied once, straight into the frame. */
+function compactFrame(tag: number, number: number, bytes: Uint8Array = new Uint8Array()): Buffer {
+  const frame = Buffer.allocUnsafe(HEADER_BYTES + COMPACT_HEADER_BYTES + bytes.length)
+  frame.writeUInt32BE(COMPACT_HEADER_BYTES + bytes.length, 0)
+  frame.writeUInt8(tag, HEADER_BYTES)
+  frame.writeUInt32BE(number, HEADER_BYTES + 1)
+  frame.set(bytes, HEADER_BYTES + COMPACT_HEADER_BYTES)
   return frame
 }
 
