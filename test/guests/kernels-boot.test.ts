@@ -12,7 +12,7 @@ const BOOT_STATE = [
 ].join('\n')
 
 describe.each(KERNEL_NAMES)('kernel %s', (name) => {
-  it('boots the bookworm image with its mounts, /dev links and hostname, and uname -r in the guest is that kernel', async () => {
+  it('boots the bookworm image with its mounts, /dev links and hostname, uname -r in the guest is that kernel, and the agent waits on io_uring where it can', async () => {
     const kernel = await resolveKernel(name, { cacheDir: getCacheDir() })
     const guest = await bootGuest({ kernel: name, image: 'debian-bookworm' })
     try {
@@ -60,6 +60,12 @@ describe.each(KERNEL_NAMES)('kernel %s', (name) => {
         'grep -c "\toverlay$" /proc/filesystems; test -e /proc/net/if_inet6 && echo ipv6',
       ])
       expect(modules.stdout.trim().split('\n')).toEqual(['1', 'ipv6'])
+      // The agent (this command's parent) waits on an io_uring from Linux 6.1, on poll(2) before.
+      const agentFds = await guest.exec(['sh', '-c', 'readlink /proc/$PPID/exe; ls -l /proc/$PPID/fd'])
+      const [agentPath] = agentFds.stdout.split('\n')
+      const [major = 0, minor = 0] = kernel.release.split('.').map(Number)
+      expect(agentPath).toBe('/run/vitest-uml/agent/agent')
+      expect(agentFds.stdout.includes('anon_inode:[io_uring]')).toBe(major > 6 || (major === 6 && minor >= 1))
     } finally {
       await guest.dispose()
     }

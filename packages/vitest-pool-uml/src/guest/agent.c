@@ -8,9 +8,11 @@
  *
  * A static C program rather than a Node one: an idle guest holds no Node (its binary read page by
  * page over hostfs and its heap cost about 40 MiB of guest memory and 0.45 s of every boot), and
- * relaying a message costs two system calls instead of a turn of Node's event loop. A forked
+ * relaying a message costs a few system calls instead of a turn of Node's event loop. A forked
  * process's IPC channel is Node's own ('advanced' serialization, a socket at descriptor 3): the
  * agent carries its messages as bytes, which only the host decodes.
+ *
+ * Its loop waits on an io_uring where the kernel offers one (see "The ring"), else on poll(2).
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -18,14 +20,17 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <grp.h>
+#include <linux/io_uring.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -209,6 +214,124 @@ static long next_frame(const struct frame_buffer *buffer) {
   return buffer_size(buffer) - 4 >= length ? (long)length : FRAME_INCOMPLETE;
 }
 
+/* --- The ring ---------------------------------------------------------------------------------- */
+
+/*
+ * A system call costs about 19 us in a guest (each is a trip through the host's kernel to UML's),
+ * and relaying a round trip between the host and a worker took six: poll, read and write each way.
+ * On an io_uring the reads of the line and of IPC channels stay posted, and a message for a worker
+ * is sent with the wait for the next event: three (two io_uring_enter and a write to the line).
+ * The loop needs io_uring's deferred task running (Linux 6.1), so that completions are made only
+ * when the agent asks for them, not in the middle of its other system calls; on older kernels, or
+ * where io_uring is off, it polls.
+ */
+#define RING_ENTRIES 1024
+/*
+ * A turn that submits sends waits for them as well as for the next event, so that their
+ * completions (at once, mostly) do not end the wait; a send that cannot complete (a worker that
+ * does not read its channel) holds the other events back no longer than this.
+ */
+#define SENDS_WAIT_NS 1000000
+
+/* What a request on the ring is for, in the low bits of its user_data; a process's requests carry
+ * its address above them (calloc's, aligned for max_align_t: 16 bytes). */
+enum {
+  LINE_READ,
+  SIGNALS_READY,
+  KILL_DUE,
+  CANCELLED,
+  OUTPUT_READY, /* and OUTPUT_READY + 1 for stderr */
+  IPC_READ = OUTPUT_READY + 2,
+  IPC_SEND,
+  KIND_BITS = 15,
+};
+
+static struct {
+  int fd;
+  unsigned *sq_head, *sq_tail, sq_mask, sq_entries;
+  unsigned *cq_head, *cq_tail, cq_mask;
+  struct io_uring_sqe *sqes;
+  struct io_uring_cqe *cqes;
+  unsigned unsubmitted;
+  /* Sends added since the completions were last taken. */
+  unsigned sends;
+} ring = {.fd = -1};
+
+static bool ring_setup(void) {
+  struct io_uring_params params = {.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN};
+  int fd = (int)syscall(__NR_io_uring_setup, RING_ENTRIES, &params);
+  if (fd < 0) return false;
+  size_t sq_size = params.sq_off.array + params.sq_entries * sizeof(unsigned);
+  size_t cq_size = params.cq_off.cqes + params.cq_entries * sizeof(struct io_uring_cqe);
+  bool single = params.features & IORING_FEAT_SINGLE_MMAP;
+  if (single && cq_size > sq_size) sq_size = cq_size;
+  int shared = MAP_SHARED | MAP_POPULATE, rw = PROT_READ | PROT_WRITE;
+  uint8_t *sq = mmap(NULL, sq_size, rw, shared, fd, IORING_OFF_SQ_RING);
+  uint8_t *cq = single ? sq : mmap(NULL, cq_size, rw, shared, fd, IORING_OFF_CQ_RING);
+  void *sqes = mmap(NULL, params.sq_entries * sizeof(struct io_uring_sqe), rw, shared, fd, IORING_OFF_SQES);
+  /* A forked child that inherits the ring's pages panics UML's kernel when it lets go of them
+   * ("Bad page map ... file:[io_uring]", seen on 7.2): children never get them. */
+  if (sq == MAP_FAILED || cq == MAP_FAILED || sqes == MAP_FAILED || madvise(sq, sq_size, MADV_DONTFORK) != 0 ||
+      madvise(cq, cq_size, MADV_DONTFORK) != 0 ||
+      madvise(sqes, params.sq_entries * sizeof(struct io_uring_sqe), MADV_DONTFORK) != 0) {
+    close(fd);
+    return false;
+  }
+  ring.fd = fd;
+  ring.sq_head = (unsigned *)(sq + params.sq_off.head);
+  ring.sq_tail = (unsigned *)(sq + params.sq_off.tail);
+  ring.sq_mask = *(unsigned *)(sq + params.sq_off.ring_mask);
+  ring.sq_entries = params.sq_entries;
+  unsigned *array = (unsigned *)(sq + params.sq_off.array);
+  for (unsigned i = 0; i < params.sq_entries; i++) array[i] = i;
+  ring.cq_head = (unsigned *)(cq + params.cq_off.head);
+  ring.cq_tail = (unsigned *)(cq + params.cq_off.tail);
+  ring.cq_mask = *(unsigned *)(cq + params.cq_off.ring_mask);
+  ring.cqes = (struct io_uring_cqe *)(cq + params.cq_off.cqes);
+  ring.sqes = sqes;
+  return true;
+}
+
+/* Submits what was added and, when asked to wait, waits for an event and the sends added. */
+static void ring_enter(bool wait) {
+  struct __kernel_timespec limit = {.tv_nsec = SENDS_WAIT_NS};
+  struct io_uring_getevents_arg arg = {.sigmask_sz = _NSIG / 8, .ts = (uintptr_t)&limit};
+  unsigned flags = wait ? IORING_ENTER_GETEVENTS : 0;
+  if (wait && ring.sends) flags |= IORING_ENTER_EXT_ARG;
+  int n = (int)syscall(__NR_io_uring_enter, ring.fd, ring.unsubmitted, wait ? 1 + ring.sends : 0, flags,
+                       flags & IORING_ENTER_EXT_ARG ? &arg : NULL, sizeof arg);
+  if (n >= 0) ring.unsubmitted -= (unsigned)n;
+  else if (errno != EINTR && errno != EAGAIN && errno != EBUSY && errno != ETIME) _exit(1);
+}
+
+/* Adds a request; `op_flags` is its opcode's flags field (poll events, send flags). */
+static void ring_add(uint8_t opcode, int fd, const void *address, unsigned length, uint32_t op_flags, uint64_t data) {
+  unsigned tail = *ring.sq_tail;
+  while (tail - __atomic_load_n(ring.sq_head, __ATOMIC_ACQUIRE) == ring.sq_entries) ring_enter(false);
+  struct io_uring_sqe *sqe = &ring.sqes[tail & ring.sq_mask];
+  memset(sqe, 0, sizeof *sqe);
+  sqe->opcode = opcode;
+  sqe->fd = fd;
+  sqe->addr = (uintptr_t)address;
+  sqe->len = length;
+  sqe->msg_flags = op_flags;
+  sqe->user_data = data;
+  __atomic_store_n(ring.sq_tail, tail + 1, __ATOMIC_RELEASE);
+  ring.unsubmitted++;
+  if (opcode == IORING_OP_SEND) ring.sends++;
+}
+
+struct process;
+
+_Static_assert(IPC_SEND <= KIND_BITS && _Alignof(max_align_t) > KIND_BITS, "a request's kind fits below its process");
+
+static uint64_t request_of(const struct process *p, unsigned kind) { return (uintptr_t)p | kind; }
+
+/* Calls off a process's request; it comes back (cancelled, or done before) as usual. */
+static void ring_cancel(const struct process *p, unsigned kind) {
+  ring_add(IORING_OP_ASYNC_CANCEL, -1, (const void *)(uintptr_t)request_of(p, kind), 0, 0, CANCELLED);
+}
+
 /* --- Processes --------------------------------------------------------------------------------- */
 
 struct process {
@@ -225,6 +348,12 @@ struct process {
   const char *error;
   /* When a SIGTERM'd process gets SIGKILL (ms on CLOCK_MONOTONIC), 0 when not asked to stop. */
   long long kill_at;
+  /* On the ring: what it has in flight (its streams polled, a read of its IPC channel into
+   * ipc_chunk, a send of ipc_sending, whose bytes must not move meanwhile, while to_ipc takes
+   * more). Its memory outlives it until they are done. */
+  bool polling[2], reading_ipc, sending_ipc, forgotten;
+  uint8_t *ipc_chunk;
+  struct frame_buffer ipc_sending;
   struct process *next;
 };
 
@@ -304,6 +433,18 @@ static void remove_later(const char *dir) {
 }
 
 static void read_ipc(struct process *p, bool drain);
+static void close_ipc(struct process *p);
+
+/* Frees a forgotten process once the ring holds nothing of it. */
+static void release(struct process *p) {
+  if (!p->forgotten || p->polling[0] || p->polling[1] || p->reading_ipc || p->sending_ipc) return;
+  free(p->from_ipc.data);
+  free(p->to_ipc.data);
+  free(p->ipc_sending.data);
+  free(p->ipc_chunk);
+  free(p->session_dir);
+  free(p);
+}
 
 static void forget_process(struct process *p) {
   for (struct process **at = &processes; *at; at = &(*at)->next) {
@@ -312,10 +453,8 @@ static void forget_process(struct process *p) {
       break;
     }
   }
-  free(p->from_ipc.data);
-  free(p->to_ipc.data);
-  free(p->session_dir);
-  free(p);
+  p->forgotten = true;
+  release(p);
 }
 
 static struct process *new_process(int id) {
@@ -329,10 +468,20 @@ static struct process *new_process(int id) {
   return p;
 }
 
-/* Reports the process's end once it has exited and closed its output, as Node's 'close' does. */
+static bool done(const struct process *p) { return p->ended && p->out[0] < 0 && p->out[1] < 0; }
+
+/*
+ * Reports the process's end once it has exited and closed its output, as Node's 'close' does.
+ * Messages it sent before exiting go first: a read of them on the ring is called off, and once it
+ * is back (ring_loop calls again) the rest are read here.
+ */
 static void finish_if_done(struct process *p) {
-  if (!p->ended || p->out[0] >= 0 || p->out[1] >= 0) return;
-  if (p->ipc >= 0) read_ipc(p, true); /* messages it sent before exiting go first */
+  if (!done(p)) return;
+  if (p->reading_ipc) {
+    ring_cancel(p, IPC_READ);
+    return;
+  }
+  if (p->ipc >= 0) read_ipc(p, true);
   int code = -1;
   const char *signal = NULL;
   if (WIFEXITED(p->status)) code = WEXITSTATUS(p->status);
@@ -343,48 +492,55 @@ static void finish_if_done(struct process *p) {
     code = -1;
   }
   send_exit(p->id, code, signal, p->error);
-  if (p->ipc >= 0) close(p->ipc);
+  if (p->ipc >= 0) close_ipc(p);
   if (p->session_dir) remove_later(p->session_dir);
   forget_process(p);
 }
 
+/* What the ring may still do with the channel is called off: its descriptor number goes back. */
 static void close_ipc(struct process *p) {
+  if (p->reading_ipc) ring_cancel(p, IPC_READ);
+  if (p->sending_ipc) ring_cancel(p, IPC_SEND);
   close(p->ipc);
   p->ipc = -1;
 }
 
+/* Relays each whole IPC message in what the process wrote (Node's framing: a 4-byte length, then V8). */
+static void ipc_input(struct process *p, const uint8_t *bytes, size_t size) {
+  buffer_add(&p->from_ipc, bytes, size);
+  long length;
+  while ((length = next_frame(&p->from_ipc)) >= 0) {
+    send_bytes("ipc", p->id, "bytes", buffer_front(&p->from_ipc) + 4, (size_t)length);
+    drop_front(&p->from_ipc, 4 + (size_t)length);
+  }
+  if (length == FRAME_TOO_LARGE) {
+    p->error = "it wrote an IPC message over 256 MiB (or out of step), so the agent stopped it";
+    close_ipc(p);
+    signal_process(p, SIGKILL);
+  }
+}
+
 /*
- * Relays each whole IPC message the process wrote (Node's framing: a 4-byte length, then V8): a
- * chunk per turn of the loop, so a chatty process cannot keep the agent from the rest, or all
- * there is (`drain`) once it has exited.
+ * Reads the process's IPC channel (a blocking socket, for the ring's sake, so read here without
+ * waiting): a chunk per turn of the loop, so a chatty process cannot keep the agent from the rest,
+ * or all there is (`drain`) once it has exited.
  */
 static void read_ipc(struct process *p, bool drain) {
   uint8_t chunk[READ_BYTES];
   do {
-    ssize_t n = read(p->ipc, chunk, sizeof chunk);
+    ssize_t n = recv(p->ipc, chunk, sizeof chunk, MSG_DONTWAIT);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       if (n == 0 || errno != EAGAIN) close_ipc(p);
       return;
     }
-    buffer_add(&p->from_ipc, chunk, (size_t)n);
-    long length;
-    while ((length = next_frame(&p->from_ipc)) >= 0) {
-      send_bytes("ipc", p->id, "bytes", buffer_front(&p->from_ipc) + 4, (size_t)length);
-      drop_front(&p->from_ipc, 4 + (size_t)length);
-    }
-    if (length == FRAME_TOO_LARGE) {
-      p->error = "it wrote an IPC message over 256 MiB (or out of step), so the agent stopped it";
-      close_ipc(p);
-      signal_process(p, SIGKILL);
-      return;
-    }
-  } while (drain);
+    ipc_input(p, chunk, (size_t)n);
+  } while (drain && p->ipc >= 0);
 }
 
 static void write_ipc(struct process *p) {
   while (buffer_size(&p->to_ipc) > 0) {
-    ssize_t n = write(p->ipc, buffer_front(&p->to_ipc), buffer_size(&p->to_ipc));
+    ssize_t n = send(p->ipc, buffer_front(&p->to_ipc), buffer_size(&p->to_ipc), MSG_DONTWAIT | MSG_NOSIGNAL);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       if (errno != EAGAIN) drop_front(&p->to_ipc, buffer_size(&p->to_ipc)); /* it disconnected */
@@ -733,10 +889,7 @@ static void start_process(const struct wire_value *request, bool is_fork) {
     goto failed;
   }
   if (channel[1] >= 0) close(channel[1]);
-  if (channel[0] >= 0) {
-    fcntl(channel[0], F_SETFL, O_NONBLOCK);
-    p->ipc = channel[0];
-  }
+  p->ipc = channel[0];
   p->session_dir = session_dir;
   strings_free(&env);
   strings_free(&argv);
@@ -904,7 +1057,7 @@ static void relay_ipc(const struct wire_value *message) {
   uint8_t header[4] = {n >> 24, n >> 16 & 0xff, n >> 8 & 0xff, n & 0xff};
   buffer_add(&p->to_ipc, header, 4);
   buffer_add(&p->to_ipc, (const uint8_t *)message->text, n);
-  write_ipc(p);
+  if (ring.fd < 0) write_ipc(p);
 }
 
 static void handle(const struct wire_value *message) {
@@ -999,21 +1152,18 @@ static int take_frames(struct frame_buffer *buffer, struct messages *out) {
 }
 
 static size_t unacknowledged;
+static struct frame_buffer line;
 
 /*
- * A chunk from the line: its whole frames are decoded, spooled ones read from their files, then
+ * Bytes from the line: its whole frames are decoded, spooled ones read from their files, then
  * the bytes read are acknowledged if enough are, or spool files were read (the host's cue to send
  * more, and to delete those files), then the messages are handled in order.
  */
-static void read_line(struct frame_buffer *line) {
-  uint8_t chunk[READ_BYTES];
-  ssize_t n = read(line_fd, chunk, sizeof chunk);
-  if (n < 0 && errno == EINTR) return;
-  if (n <= 0) _exit(1);
-  buffer_add(line, chunk, (size_t)n);
+static void line_input(const uint8_t *bytes, size_t size) {
+  buffer_add(&line, bytes, size);
   struct messages messages = {0};
-  int spooled = take_frames(line, &messages);
-  unacknowledged += (size_t)n;
+  int spooled = take_frames(&line, &messages);
+  unacknowledged += size;
   if (spooled || unacknowledged >= ACK_AFTER_BYTES) {
     begin("ack");
     wire_put_key(&frame, "bytes");
@@ -1030,6 +1180,12 @@ static void read_line(struct frame_buffer *line) {
     wire_free(&messages.items[i]);
   }
   free(messages.items);
+}
+
+/* What a read of the line returned: the host is gone at its end or on an error. */
+static void line_read(const uint8_t *bytes, ssize_t n, int error) {
+  if (n > 0) line_input(bytes, (size_t)n);
+  else if (n == 0 || (error != EINTR && error != EAGAIN)) _exit(1);
 }
 
 static void reap(int signals) {
@@ -1063,18 +1219,25 @@ static void read_output(struct process *p, int stream) {
   finish_if_done(p);
 }
 
-int main(void) {
-  sigset_t child;
-  sigemptyset(&child);
-  sigaddset(&child, SIGCHLD);
-  sigprocmask(SIG_BLOCK, &child, NULL);
-  signal(SIGPIPE, SIG_IGN);
-  int signals = signalfd(-1, &child, SFD_NONBLOCK | SFD_CLOEXEC);
-  open_line();
-  hold_node_runtime();
-  struct frame_buffer line = {0};
-  begin("hello");
-  send_frame(1);
+/* The earliest SIGKILL due, -1 if none. */
+static long long next_kill(void) {
+  long long wake = -1;
+  for (struct process *p = processes; p; p = p->next)
+    if (p->kill_at && !p->ended && (wake < 0 || p->kill_at < wake)) wake = p->kill_at;
+  return wake;
+}
+
+static void kill_overdue(void) {
+  long long now = now_ms();
+  for (struct process *p = processes; p; p = p->next) {
+    if (p->kill_at && now >= p->kill_at) {
+      p->kill_at = 0;
+      if (!p->ended) kill(p->pid, SIGKILL);
+    }
+  }
+}
+
+static void poll_loop(int signals) {
   for (;;) {
     size_t count = 2;
     for (struct process *p = processes; p; p = p->next) count += 3;
@@ -1084,7 +1247,6 @@ int main(void) {
     size_t n = 0;
     fds[n++] = (struct pollfd){.fd = line_fd, .events = POLLIN};
     fds[n++] = (struct pollfd){.fd = signals, .events = POLLIN};
-    long long wake = -1;
     for (struct process *p = processes; p; p = p->next) {
       for (int stream = 0; stream < 2; stream++) {
         if (p->out[stream] < 0) continue;
@@ -1097,11 +1259,15 @@ int main(void) {
         streams[n] = 2;
         fds[n++] = (struct pollfd){.fd = p->ipc, .events = POLLIN | (buffer_size(&p->to_ipc) ? POLLOUT : 0)};
       }
-      if (p->kill_at && !p->ended && (wake < 0 || p->kill_at < wake)) wake = p->kill_at;
     }
+    long long wake = next_kill();
     long long timeout = wake < 0 ? -1 : wake - now_ms();
     if (poll(fds, n, timeout < 0 && wake >= 0 ? 0 : (int)timeout) < 0 && errno != EINTR) _exit(1);
-    if (fds[0].revents) read_line(&line);
+    if (fds[0].revents) {
+      uint8_t chunk[READ_BYTES];
+      ssize_t read_bytes = read(line_fd, chunk, sizeof chunk);
+      line_read(chunk, read_bytes, errno);
+    }
     if (fds[1].revents) reap(signals);
     for (size_t i = 2; i < n; i++) {
       if (!fds[i].revents) continue;
@@ -1116,13 +1282,117 @@ int main(void) {
       }
     }
     /* Only with a kill due: a clock read is a system call in a guest, and the loop turns per message. */
-    if (wake < 0) continue;
-    long long now = now_ms();
-    for (struct process *p = processes; p; p = p->next) {
-      if (p->kill_at && now >= p->kill_at) {
-        p->kill_at = 0;
-        if (!p->ended) kill(p->pid, SIGKILL);
+    if (wake >= 0) kill_overdue();
+  }
+}
+
+/* Posts what each process waits for: its output streams polled, its channel read, what is queued for it sent. */
+static void arm_processes(void) {
+  for (struct process *p = processes; p; p = p->next) {
+    for (int stream = 0; stream < 2; stream++) {
+      if (p->out[stream] < 0 || p->polling[stream]) continue;
+      ring_add(IORING_OP_POLL_ADD, p->out[stream], NULL, 0, POLLIN, request_of(p, OUTPUT_READY + stream));
+      p->polling[stream] = true;
+    }
+    if (p->ipc < 0 || done(p)) continue;
+    if (!p->reading_ipc) {
+      if (!p->ipc_chunk && !(p->ipc_chunk = malloc(READ_BYTES))) abort();
+      ring_add(IORING_OP_READ, p->ipc, p->ipc_chunk, READ_BYTES, 0, request_of(p, IPC_READ));
+      p->reading_ipc = true;
+    }
+    /* One send at a time, so bytes stay in order: the rest of a short one (cut short by an error)
+     * first. MSG_WAITALL: a send larger than the socket's room completes once, when all is sent,
+     * not at once with part of it, which would leave the loop waiting for another event. */
+    if (!p->sending_ipc && !buffer_size(&p->ipc_sending)) {
+      struct frame_buffer queued = p->to_ipc;
+      p->to_ipc = p->ipc_sending;
+      p->ipc_sending = queued;
+    }
+    if (!p->sending_ipc && buffer_size(&p->ipc_sending)) {
+      ring_add(IORING_OP_SEND, p->ipc, buffer_front(&p->ipc_sending), (unsigned)buffer_size(&p->ipc_sending),
+               MSG_NOSIGNAL | MSG_WAITALL, request_of(p, IPC_SEND));
+      p->sending_ipc = true;
+    }
+  }
+}
+
+/*
+ * A process's request is back (`result` as a system call's, or -errno). Handling it may finish the
+ * process, and free it: nothing touches it after.
+ */
+static void process_request_done(struct process *p, unsigned kind, int result) {
+  bool *in_flight =
+      kind == IPC_READ ? &p->reading_ipc : kind == IPC_SEND ? &p->sending_ipc : &p->polling[kind - OUTPUT_READY];
+  *in_flight = false;
+  if (p->forgotten) {
+    release(p);
+    return;
+  }
+  if (kind == IPC_SEND) {
+    if (result > 0) drop_front(&p->ipc_sending, (size_t)result);
+    else if (result != -EINTR && result != -EAGAIN) {
+      /* It disconnected (or the write was called off with its channel). */
+      drop_front(&p->ipc_sending, buffer_size(&p->ipc_sending));
+      drop_front(&p->to_ipc, buffer_size(&p->to_ipc));
+    }
+  } else if (kind == IPC_READ) {
+    if (p->ipc >= 0 && result > 0) ipc_input(p, p->ipc_chunk, (size_t)result);
+    else if (p->ipc >= 0 && result != -EINTR && result != -EAGAIN && result != -ECANCELED) close_ipc(p);
+    finish_if_done(p);
+  } else if (p->out[kind - OUTPUT_READY] >= 0) read_output(p, (int)(kind - OUTPUT_READY));
+}
+
+static void ring_loop(int signals) {
+  static uint8_t line_chunk[READ_BYTES];
+  static struct __kernel_timespec kill_delay;
+  bool reading_line = false, polling_signals = false, timing = false;
+  for (;;) {
+    if (!reading_line) ring_add(IORING_OP_READ, line_fd, line_chunk, sizeof line_chunk, 0, LINE_READ);
+    if (!polling_signals) ring_add(IORING_OP_POLL_ADD, signals, NULL, 0, POLLIN, SIGNALS_READY);
+    reading_line = polling_signals = true;
+    arm_processes();
+    long long wake = timing ? -1 : next_kill();
+    if (wake >= 0) {
+      long long delay = wake - now_ms();
+      kill_delay = (struct __kernel_timespec){.tv_sec = delay > 0 ? delay / 1000 : 0,
+                                              .tv_nsec = delay > 0 ? delay % 1000 * 1000000 : 0};
+      ring_add(IORING_OP_TIMEOUT, -1, &kill_delay, 1, 0, KILL_DUE);
+      timing = true;
+    }
+    ring_enter(true);
+    ring.sends = 0;
+    unsigned head = *ring.cq_head;
+    for (; head != __atomic_load_n(ring.cq_tail, __ATOMIC_ACQUIRE); head++) {
+      struct io_uring_cqe done_request = ring.cqes[head & ring.cq_mask];
+      __atomic_store_n(ring.cq_head, head + 1, __ATOMIC_RELEASE);
+      unsigned kind = done_request.user_data & KIND_BITS;
+      struct process *p = (struct process *)(uintptr_t)(done_request.user_data & ~(uint64_t)KIND_BITS);
+      if (p) process_request_done(p, kind, done_request.res);
+      else if (kind == LINE_READ) {
+        reading_line = false;
+        line_read(line_chunk, done_request.res < 0 ? -1 : done_request.res, -done_request.res);
+      } else if (kind == SIGNALS_READY) {
+        polling_signals = false;
+        reap(signals);
+      } else if (kind == KILL_DUE) {
+        timing = false;
+        kill_overdue();
       }
     }
   }
+}
+
+int main(void) {
+  sigset_t child;
+  sigemptyset(&child);
+  sigaddset(&child, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &child, NULL);
+  signal(SIGPIPE, SIG_IGN);
+  int signals = signalfd(-1, &child, SFD_NONBLOCK | SFD_CLOEXEC);
+  open_line();
+  hold_node_runtime();
+  begin("hello");
+  send_frame(1);
+  if (ring_setup()) ring_loop(signals);
+  else poll_loop(signals);
 }
