@@ -3,7 +3,7 @@ import { lstat, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { Guest, getCacheDir, isUmlError } from 'vitest-pool-uml/api'
+import { Guest, type GuestProcess, getCacheDir, isUmlError } from 'vitest-pool-uml/api'
 import { bootGuest, guestOptions } from '../helpers/boot-guest.js'
 import { waitForNoUmlProcesses } from '../helpers/uml-processes.js'
 
@@ -114,6 +114,41 @@ describe('a guest', () => {
     // Guests of other runs on the machine share the cache: only this process's spool directories count.
     expect(cache.filter((name) => name.startsWith(`.guest-spool.tmp-${process.pid}-`))).toEqual([])
   })
+
+  // On 5.10 the agent polls; from 6.1 it waits on io_uring (kernels-boot.test.ts).
+  it.each(['5.10', '7.2'])(
+    "relays a process's last IPC messages before its exit, and stops one that ignores SIGTERM with SIGKILL (kernel %s)",
+    async (kernel) => {
+      const dir = await mkdtemp(join(tmpdir(), 'vitest-uml-stubborn-'))
+      await writeFile(
+        join(dir, 'stubborn.cjs'),
+        "process.on('SIGTERM', () => process.send('ignored SIGTERM'))\n" +
+          "process.on('message', () => { for (let i = 0; i < 99; i++) process.send(i); process.send(99, () => process.exit(3)) })\n" +
+          "process.send('ready')\n",
+      )
+      const guest = await bootGuest({ kernel, shares: [{ hostPath: dir }] })
+      // What a forked process told the host, its exit last; `act` once it is ready.
+      const run = (act: (child: GuestProcess) => void) =>
+        new Promise<unknown[]>((resolve) => {
+          const child = guest.fork(join(dir, 'stubborn.cjs'))
+          const events: unknown[] = []
+          child.on('message', (message) => {
+            events.push(message)
+            if (message === 'ready') act(child)
+          })
+          child.on('exit', ({ code, signal }) => resolve([...events, `exit ${code} ${signal}`]))
+        })
+      try {
+        const numbers = Array.from({ length: 100 }, (_, i) => i)
+        expect(await run((child) => child.send('go'))).toEqual(['ready', ...numbers, 'exit 3 null'])
+        // The agent gives a process 500 ms after SIGTERM, then kills it.
+        expect(await run((child) => child.kill('SIGTERM'))).toEqual(['ready', 'ignored SIGTERM', 'exit null SIGKILL'])
+      } finally {
+        await guest.dispose()
+        await rm(dir, { recursive: true, force: true })
+      }
+    },
+  )
 
   it('boots sixteen guests at once, each to ready', async () => {
     // Boots that crowd the host's event loop: a guest whose hello came while the host awaited
