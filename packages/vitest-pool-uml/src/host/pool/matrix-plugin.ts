@@ -3,6 +3,7 @@ import { UmlError } from '../core/index.js'
 import { type MatrixCell, matrixCells } from './matrix-cells.js'
 import { createMatrixJUnitReporter, type JUnitOptions } from './matrix-junit-reporter.js'
 import { MatrixReporter } from './matrix-reporter.js'
+import { cellOrderedShards } from './matrix-shards.js'
 import { parsePoolOptions } from './parse-pool-options.js'
 import type { UmlPoolOptions } from './pool-options.js'
 import { PLUGIN_NAME } from './reach-projects.js'
@@ -47,6 +48,7 @@ export function matrixPlugin(options: UmlPoolOptions): Plugin {
       }
       if (!vitest.config.reporters.some((reporter) => reporter instanceof MatrixReporter)) {
         vitest.config.reporters.push(new MatrixReporter(cells))
+        if (vitest.config.shard) vitest.config.sequence.sequencer = cellOrderedShards(vitest.config.sequence.sequencer)
         // JUnit output keeps the cell in each suite's name.
         if (vitest.config.reporters.some(isJUnit)) {
           const JUnitReporter = await loadJUnitReporter(projectVitest(vitest.config.root).minor)

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { ViteUserConfig as UserConfig } from 'vitest/config'
+import { BaseSequencer } from 'vitest/node'
 import { isUmlError } from '../../../src/host/core/index.js'
 import { MatrixReporter } from '../../../src/host/pool/matrix-reporter.js'
 import { uml } from '../../../src/host/pool/uml-plugin.js'
@@ -62,5 +63,20 @@ describe('uml({ matrix })', () => {
       code: 'UML_INVALID_OPTIONS',
       message: expect.stringContaining('only the root Vitest config can have one'),
     })
+  })
+
+  it('makes --shard runs cut the same list of the cells’ files, wrapping the sequencer once', async () => {
+    const { config, configureVitest } = hooks(uml({ matrix: MATRIX }))
+    config({})
+    // A shard boots nothing before its files need a guest.
+    const vitest = {
+      config: { reporters: [] as unknown[], shard: { index: 1, count: 2 }, sequence: { sequencer: BaseSequencer } },
+    }
+    const project = (name: string) => ({ name, config: { pool: 'uml' } })
+    await configureVitest({ project: project('debian-trixie@7.2'), vitest })
+    const wrapped = vitest.config.sequence.sequencer
+    await configureVitest({ project: project('debian-bookworm@6.1'), vitest })
+    expect(wrapped).not.toBe(BaseSequencer)
+    expect(vitest.config.sequence.sequencer).toBe(wrapped)
   })
 })
