@@ -19,9 +19,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <malloc.h>
 #include <grp.h>
 #include <linux/io_uring.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -739,33 +741,44 @@ static int child_exec(const struct launch *how, int out[2]) {
   return errno;
 }
 
+/* What a launched child reads, and where it reports a failure before exec. */
+struct child_start {
+  const struct launch *how;
+  int out[2];
+  int failure;
+};
+
+static int child_main(void *arg) {
+  struct child_start *start = arg;
+  start->failure = child_exec(start->how, start->out);
+  _exit(127);
+}
+
+/*
+ * The child runs on this stack, in the agent's memory, until its exec. Not fork: copying the
+ * agent's page tables, and then a copy-on-write fault on each page the agent writes next, is a
+ * trap each in a guest; an exec took twice as long once the agent's buffers had grown.
+ */
+static uint8_t child_stack[1 << 16] __attribute__((aligned(16)));
+
 /* Starts the program; on failure returns false with Node's message for it ("spawn X ENOENT"). */
 static bool launch(struct process *p, const struct launch *how, char *error, size_t error_size) {
-  int out[2][2], status[2];
-  if (pipe2(out[0], O_CLOEXEC) != 0 || pipe2(out[1], O_CLOEXEC) != 0 || pipe2(status, O_CLOEXEC) != 0) {
+  int out[2][2];
+  if (pipe2(out[0], O_CLOEXEC) != 0 || pipe2(out[1], O_CLOEXEC) != 0) {
     snprintf(error, error_size, "spawn %s %s", how->argv[0], errno_name(errno));
     return false;
   }
-  pid_t pid = fork();
-  if (pid == 0) {
-    /* Out of the way of the descriptors the program gets (0-3). */
-    int report = fcntl(status[1], F_DUPFD_CLOEXEC, 10);
-    int child_out[2] = {out[0][1], out[1][1]};
-    int failure = child_exec(how, child_out);
-    write_all(report, (const uint8_t *)&failure, sizeof failure);
-    _exit(127);
-  }
+  /* The agent waits until the child has exec'd or exited (CLONE_VFORK), so `failure` is final. */
+  struct child_start start = {.how = how, .out = {out[0][1], out[1][1]}, .failure = 0};
+  pid_t pid = clone(child_main, child_stack + sizeof child_stack, CLONE_VM | CLONE_VFORK | SIGCHLD, &start);
+  int failure = pid < 0 ? errno : start.failure;
   close(out[0][1]);
   close(out[1][1]);
-  close(status[1]);
-  int failure = 0;
-  ssize_t n = pid < 0 ? -1 : read(status[0], &failure, sizeof failure);
-  close(status[0]);
-  if (pid < 0 || n == (ssize_t)sizeof failure) {
+  if (failure) {
     if (pid > 0) waitpid(pid, NULL, 0);
     close(out[0][0]);
     close(out[1][0]);
-    snprintf(error, error_size, "spawn %s %s", how->argv[0], errno_name(pid < 0 ? errno : failure));
+    snprintf(error, error_size, "spawn %s %s", how->argv[0], errno_name(failure));
     return false;
   }
   p->pid = pid;
@@ -1108,10 +1121,16 @@ static void read_spooled(int seq, struct messages *out) {
     send_agent_error("a spooled frame's file is missing");
     return;
   }
+  /* Into one buffer of the file's size: a megabyte in one read, not sixteen into a doubling buffer. */
+  struct stat info;
+  size_t first = fstat(fd, &info) == 0 && info.st_size > 0 ? (size_t)info.st_size + 1 : READ_BYTES;
   struct frame_buffer file = {0};
-  uint8_t chunk[READ_BYTES];
   ssize_t n;
-  while ((n = read(fd, chunk, sizeof chunk)) > 0) buffer_add(&file, chunk, (size_t)n);
+  do {
+    wire_reserve(&file.data, &file.capacity, file.end + 1, first);
+    n = read(fd, file.data + file.end, file.capacity - file.end);
+    if (n > 0) file.end += (size_t)n;
+  } while (n > 0 || (n < 0 && errno == EINTR));
   close(fd);
   take_frames(&file, out);
   free(file.data);
@@ -1383,6 +1402,9 @@ static void ring_loop(int signals) {
 }
 
 int main(void) {
+  /* Large buffers (a spooled megabyte) from a heap that is kept, not fresh pages each time. */
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 64 << 20);
   sigset_t child;
   sigemptyset(&child);
   sigaddset(&child, SIGCHLD);
