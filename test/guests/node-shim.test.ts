@@ -1,3 +1,4 @@
+import { execa } from 'execa'
 import { afterEach, describe, expect, it } from 'vitest'
 import { bootGuest } from '../helpers/boot-guest.js'
 import { waitForNoUmlProcesses } from '../helpers/uml-processes.js'
@@ -51,12 +52,19 @@ execFileSync('date', ['-u', '-s', '@2000000000'])
 setTimeout(() => console.log(before < 2000000000000, Date.now() >= 2000000000000), 20)
 `
 
+// An 8 MiB block from the C library's allocator, never touched: what it adds to the process's RSS.
+const UNTOUCHED_BLOCK = `
+const before = process.memoryUsage().rss
+const block = Buffer.allocUnsafeSlow(8 << 20)
+console.log(Math.round((process.memoryUsage().rss - before) / 1048576), block.length)
+`
+
 describe.each(['7.2', '6.1'])("the guest Node's shim on kernel %s (seccomp and ptrace)", (kernel) => {
-  it("takes the C library's clock and mprotect, and its clocks agree with the kernel: realtime, monotonic across threads, a clock set with date -s", async () => {
+  it("takes the C library's clock, mprotect and allocator; its clocks agree with the kernel (realtime, monotonic across threads, a clock set with date -s) and a large block is populated as it is handed out", async () => {
     const guest = await bootGuest({ kernel })
     try {
       const bindings = await guest.exec(['sh', '-c', 'LD_DEBUG=bindings node -e "performance.now(); Date.now()" 2>&1'])
-      for (const symbol of ['clock_gettime', 'gettimeofday', 'mprotect']) {
+      for (const symbol of ['clock_gettime', 'gettimeofday', 'mprotect', 'malloc', 'calloc', 'realloc']) {
         expect(bindings.stdout).toMatch(
           new RegExp(`binding file node \\[0\\] to \\S+/node-shim\\.so \\[0\\]: normal symbol \`${symbol}'`),
         )
@@ -70,6 +78,12 @@ describe.each(['7.2', '6.1'])("the guest Node's shim on kernel %s (seccomp and p
       expect(threads.stdout.trim()).toBe('0')
       const set = await guest.exec(['node', '-e', SET_CLOCK])
       expect(set.stdout.trim()).toBe('true true')
+      // Populated as it is handed out in the guest; the host's Node leaves it to the first touch.
+      const block = await guest.exec(['node', '-e', UNTOUCHED_BLOCK])
+      const [guestMiB] = block.stdout.trim().split(' ').map(Number)
+      expect(guestMiB).toBeGreaterThanOrEqual(7)
+      const [hostMiB] = (await execa(process.execPath, ['-e', UNTOUCHED_BLOCK])).stdout.trim().split(' ').map(Number)
+      expect(hostMiB).toBeLessThanOrEqual(1)
     } finally {
       await guest.dispose()
     }

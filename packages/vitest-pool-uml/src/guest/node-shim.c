@@ -23,7 +23,10 @@
  * since a larger one (a WebAssembly memory) may be touched sparsely, and every page a guest
  * process maps costs its UML process a host mapping (vm.max_map_count).
  *
- * Freestanding (no C library, no libgcc), so it loads into any process whatever its libc.
+ * Memory from the C library's allocator, populated the same way (see malloc below).
+ *
+ * Freestanding (no libgcc, no C library of its own): the allocator it wraps is glibc's, which
+ * the guest's Node runtime always carries (node-runtime.ts copies the host's).
  */
 #include <stdint.h>
 #include <stddef.h>
@@ -34,6 +37,7 @@
 #define SYS_READ 0
 #define SYS_CLOSE 3
 #define SYS_MPROTECT 10
+#define SYS_BRK 12
 #define SYS_MADVISE 28
 #define SYS_GETTIMEOFDAY 96
 #define SYS_TIME 201
@@ -54,6 +58,14 @@
 #define SLOW_READ_FACTOR 4
 #define POPULATE_MIN_BYTES (64ul << 10)
 #define POPULATE_MAX_BYTES (16ul << 20)
+#define PAGE_BYTES 4096ul
+/* The heap's addresses lie this close to the program break; mmap's are terabytes away. */
+#define HEAP_SPAN_BYTES (1ul << 40)
+#define M_TRIM_THRESHOLD (-1)
+#define M_MMAP_THRESHOLD (-3)
+#define HEAP_KEPT_BYTES (64 << 20)
+/* The largest glibc takes (half its 64 MiB heap size). */
+#define MMAP_THRESHOLD_BYTES (32 << 20)
 
 struct timespec_k { int64_t tv_sec; int64_t tv_nsec; };
 struct timeval_k { int64_t tv_sec; int64_t tv_usec; };
@@ -226,11 +238,73 @@ __attribute__((visibility("default"))) int64_t time(int64_t *out) {
 
 static volatile int populate_refused;
 
+/* One trap for the whole range; nothing where the kernel has no MADV_POPULATE_WRITE. */
+static void populate(uintptr_t start, uintptr_t end) {
+  if (populate_refused) return;
+  if (sys3(SYS_MADVISE, (long)start, (long)(end - start), MADV_POPULATE_WRITE) == -EINVAL) populate_refused = 1;
+}
+
 __attribute__((visibility("default"))) int mprotect(void *addr, size_t length, int prot) {
   long r = sys3(SYS_MPROTECT, (long)addr, (long)length, prot);
-  if (r == 0 && prot == (PROT_READ | PROT_WRITE) && length >= POPULATE_MIN_BYTES &&
-      length <= POPULATE_MAX_BYTES && !populate_refused) {
-    if (sys3(SYS_MADVISE, (long)addr, (long)length, MADV_POPULATE_WRITE) == -EINVAL) populate_refused = 1;
-  }
+  if (r == 0 && prot == (PROT_READ | PROT_WRITE) && length >= POPULATE_MIN_BYTES && length <= POPULATE_MAX_BYTES)
+    populate((uintptr_t)addr, (uintptr_t)addr + length);
   return result(r);
+}
+
+/*
+ * Memory from the C library's allocator. Node reads a child's IPC channel into fresh 64 KiB
+ * buffers and joins a large message into one more, and V8 frees them only when it collects, about
+ * every 64 MB of such memory, so a worker that receives module code keeps touching fresh pages. A
+ * block of POPULATE_MIN_BYTES or more is populated as it is handed out, unless it lies below the
+ * highest heap (brk) address populated so far: the heap is reused from the bottom, and it is kept
+ * rather than trimmed (M_TRIM_THRESHOLD) so that mark stays true. A block outside the heap (an
+ * mmap'd one, or a thread's arena) is populated each time; for pages already there it costs one
+ * system call.
+ */
+extern void *__libc_malloc(size_t size);
+extern void *__libc_calloc(size_t count, size_t size);
+extern void *__libc_realloc(void *block, size_t size);
+extern int mallopt(int parameter, int value);
+
+/* The program break when first asked, and the end of the highest heap block populated. */
+static uintptr_t heap_base;
+static volatile uintptr_t heap_populated;
+
+static void populate_block(void *block, size_t size) {
+  if (!block || size < POPULATE_MIN_BYTES || size > POPULATE_MAX_BYTES) return;
+  uintptr_t start = (uintptr_t)block & -PAGE_BYTES, end = ((uintptr_t)block + size + PAGE_BYTES - 1) & -PAGE_BYTES;
+  if (!heap_base) heap_base = (uintptr_t)sys3(SYS_BRK, 0, 0, 0);
+  if (start + HEAP_SPAN_BYTES > heap_base && start < heap_base + HEAP_SPAN_BYTES) {
+    uintptr_t mark = __atomic_load_n(&heap_populated, __ATOMIC_RELAXED);
+    do {
+      if (end <= mark) return;
+    } while (!__atomic_compare_exchange_n(&heap_populated, &mark, end, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+    if (start < mark) start = mark;
+  }
+  populate(start, end);
+}
+
+__attribute__((visibility("default"))) void *malloc(size_t size) {
+  void *block = __libc_malloc(size);
+  populate_block(block, size);
+  return block;
+}
+
+__attribute__((visibility("default"))) void *calloc(size_t count, size_t size) {
+  void *block = __libc_calloc(count, size);
+  size_t total;
+  if (!__builtin_mul_overflow(count, size, &total)) populate_block(block, total);
+  return block;
+}
+
+__attribute__((visibility("default"))) void *realloc(void *block, size_t size) {
+  void *moved = __libc_realloc(block, size);
+  populate_block(moved, size);
+  return moved;
+}
+
+__attribute__((constructor)) static void keep_heap(void) {
+  mallopt(M_TRIM_THRESHOLD, HEAP_KEPT_BYTES);
+  /* Setting one threshold fixes the other at its default: large blocks come from the heap too. */
+  mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES);
 }
