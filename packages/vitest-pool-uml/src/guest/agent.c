@@ -19,9 +19,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
-#include <malloc.h>
 #include <grp.h>
 #include <linux/io_uring.h>
+#include <malloc.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
