@@ -37,7 +37,6 @@
 #define SYS_READ 0
 #define SYS_CLOSE 3
 #define SYS_MPROTECT 10
-#define SYS_BRK 12
 #define SYS_MADVISE 28
 #define SYS_GETTIMEOFDAY 96
 #define SYS_TIME 201
@@ -59,13 +58,14 @@
 #define POPULATE_MIN_BYTES (64ul << 10)
 #define POPULATE_MAX_BYTES (16ul << 20)
 #define PAGE_BYTES 4096ul
-/* The heap's addresses lie this close to the program break; mmap's are terabytes away. */
-#define HEAP_SPAN_BYTES (1ul << 40)
 #define M_TRIM_THRESHOLD (-1)
+#define M_TOP_PAD (-2)
 #define M_MMAP_THRESHOLD (-3)
 #define HEAP_KEPT_BYTES (64 << 20)
 /* The largest glibc takes (half its 64 MiB heap size). */
 #define MMAP_THRESHOLD_BYTES (32 << 20)
+/* How far past a request the heap grows, and so how much of it one trap populates. */
+#define HEAP_TOP_PAD_BYTES (1 << 20)
 
 struct timespec_k { int64_t tv_sec; int64_t tv_nsec; };
 struct timeval_k { int64_t tv_sec; int64_t tv_usec; };
@@ -254,34 +254,43 @@ __attribute__((visibility("default"))) int mprotect(void *addr, size_t length, i
 /*
  * Memory from the C library's allocator. Node reads a child's IPC channel into fresh 64 KiB
  * buffers and joins a large message into one more, and V8 frees them only when it collects, about
- * every 64 MB of such memory, so a worker that receives module code keeps touching fresh pages. A
- * block of POPULATE_MIN_BYTES or more is populated as it is handed out, unless it lies below the
- * highest heap (brk) address populated so far: the heap is reused from the bottom, and it is kept
- * rather than trimmed (M_TRIM_THRESHOLD) so that mark stays true. A block outside the heap (an
- * mmap'd one, or a thread's arena) is populated each time; for pages already there it costs one
- * system call.
+ * every 64 MB of such memory, so a worker that receives module code keeps touching fresh pages;
+ * and the allocator itself touches each new page of its heap as it carves small blocks from it.
+ * A block in the heap (brk) that ends above the highest address populated so far populates the
+ * heap from there to the program break: glibc grows the heap by its top pad (M_TOP_PAD) beyond
+ * what it was asked for, and the blocks after this one are carved from that tail, so one trap
+ * serves them all. The heap is kept rather than trimmed (M_TRIM_THRESHOLD) so that mark stays
+ * true. A block outside the heap (an mmap'd one, or a thread's arena) of POPULATE_MIN_BYTES or
+ * more is populated each time; for pages already there it costs one system call. Where a block
+ * lies is read from glibc's own record of the break: in a guest mmap's addresses start at 1 GiB,
+ * close above a non-PIE binary's heap.
  */
 extern void *__libc_malloc(size_t size);
 extern void *__libc_calloc(size_t count, size_t size);
 extern void *__libc_realloc(void *block, size_t size);
 extern int mallopt(int parameter, int value);
+extern void *__curbrk;
 
-/* The program break when first asked, and the end of the highest heap block populated. */
+/* The program break when first seen (the heap lies above it), and the heap populated up to here. */
 static uintptr_t heap_base;
 static volatile uintptr_t heap_populated;
 
 static void populate_block(void *block, size_t size) {
-  if (!block || size < POPULATE_MIN_BYTES || size > POPULATE_MAX_BYTES) return;
+  if (!block || size > POPULATE_MAX_BYTES) return;
   uintptr_t start = (uintptr_t)block & -PAGE_BYTES, end = ((uintptr_t)block + size + PAGE_BYTES - 1) & -PAGE_BYTES;
-  if (!heap_base) heap_base = (uintptr_t)sys3(SYS_BRK, 0, 0, 0);
-  if (start + HEAP_SPAN_BYTES > heap_base && start < heap_base + HEAP_SPAN_BYTES) {
+  uintptr_t top = ((uintptr_t)__atomic_load_n(&__curbrk, __ATOMIC_RELAXED) + PAGE_BYTES - 1) & -PAGE_BYTES;
+  if (!heap_base) heap_base = top;
+  if (start >= heap_base && end <= top) {
     uintptr_t mark = __atomic_load_n(&heap_populated, __ATOMIC_RELAXED);
     do {
-      if (end <= mark) return;
-    } while (!__atomic_compare_exchange_n(&heap_populated, &mark, end, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED));
-    if (start < mark) start = mark;
+      /* Above the break, the mark is from before a trim: those pages went with it. */
+      if (end <= mark && mark <= top) return;
+    } while (!__atomic_compare_exchange_n(&heap_populated, &mark, top, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+    if (start < mark && mark <= top) start = mark;
+    populate(start, top);
+  } else if (size >= POPULATE_MIN_BYTES) {
+    populate(start, end);
   }
-  populate(start, end);
 }
 
 __attribute__((visibility("default"))) void *malloc(size_t size) {
@@ -307,4 +316,5 @@ __attribute__((constructor)) static void keep_heap(void) {
   mallopt(M_TRIM_THRESHOLD, HEAP_KEPT_BYTES);
   /* Setting one threshold fixes the other at its default: large blocks come from the heap too. */
   mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES);
+  mallopt(M_TOP_PAD, HEAP_TOP_PAD_BYTES);
 }
