@@ -54,19 +54,31 @@ setTimeout(() => console.log(before < 2000000000000, Date.now() >= 2000000000000
 
 // Blocks from the C library's allocator, never touched: what they add to the process's RSS, in MiB.
 // One of 8 MiB, then 256 of 60 KiB: each too small to be populated alone, they lie in the tail of
-// the heap that the first of them populated as it grew.
+// the heap that the first of them populated as it grew; then 256 more in a worker thread, which
+// takes them from the same heap.
 const UNTOUCHED_BLOCKS = `
+const { Worker } = require('node:worker_threads')
 const grown = (before) => Math.round((process.memoryUsage().rss - before) / 1048576)
 let before = process.memoryUsage().rss
 const large = Buffer.allocUnsafeSlow(8 << 20)
 const largeMiB = grown(before)
 before = process.memoryUsage().rss
 const small = Array.from({ length: 256 }, () => Buffer.allocUnsafeSlow(60 << 10))
-console.log(largeMiB, grown(before), large.length + small.length)
+const smallMiB = grown(before)
+const thread = new Worker(
+  'const before = process.memoryUsage().rss;' +
+    'const small = Array.from({ length: 256 }, () => Buffer.allocUnsafeSlow(60 << 10));' +
+    'require("node:worker_threads").parentPort.postMessage([Math.round((process.memoryUsage().rss - before) / 1048576), small.length])',
+  { eval: true },
+)
+thread.once('message', ([threadMiB]) => {
+  console.log(largeMiB, smallMiB, threadMiB, large.length + small.length)
+  thread.terminate()
+})
 `
 
 describe.each(['7.2', '6.1'])("the guest Node's shim on kernel %s (seccomp and ptrace)", (kernel) => {
-  it("takes the C library's clock, mprotect and allocator; its clocks agree with the kernel (realtime, monotonic across threads, a clock set with date -s) and blocks from its allocator arrive populated (a large one as it is handed out, small ones with the heap's tail)", async () => {
+  it("takes the C library's clock, mprotect and allocator; its clocks agree with the kernel (realtime, monotonic across threads, a clock set with date -s) and blocks from its allocator arrive populated (a large one as it is handed out, small ones with the heap's tail, a thread's too)", async () => {
     const guest = await bootGuest({ kernel })
     try {
       const bindings = await guest.exec(['sh', '-c', 'LD_DEBUG=bindings node -e "performance.now(); Date.now()" 2>&1'])
@@ -86,13 +98,15 @@ describe.each(['7.2', '6.1'])("the guest Node's shim on kernel %s (seccomp and p
       expect(set.stdout.trim()).toBe('true true')
       // Populated in the guest; the host's Node leaves them to the first touch.
       const blocks = await guest.exec(['node', '-e', UNTOUCHED_BLOCKS])
-      const [largeMiB, smallMiB] = blocks.stdout.trim().split(' ').map(Number)
+      const [largeMiB, smallMiB, threadMiB] = blocks.stdout.trim().split(' ').map(Number)
       expect(largeMiB).toBeGreaterThanOrEqual(7)
       expect(smallMiB).toBeGreaterThanOrEqual(12)
+      expect(threadMiB).toBeGreaterThanOrEqual(12)
       const host = await execa(process.execPath, ['-e', UNTOUCHED_BLOCKS])
-      const [hostLargeMiB, hostSmallMiB] = host.stdout.trim().split(' ').map(Number)
+      const [hostLargeMiB, hostSmallMiB, hostThreadMiB] = host.stdout.trim().split(' ').map(Number)
       expect(hostLargeMiB).toBeLessThanOrEqual(1)
       expect(hostSmallMiB).toBeLessThanOrEqual(4)
+      expect(hostThreadMiB).toBeLessThanOrEqual(4)
     } finally {
       await guest.dispose()
     }

@@ -61,6 +61,7 @@
 #define M_TRIM_THRESHOLD (-1)
 #define M_TOP_PAD (-2)
 #define M_MMAP_THRESHOLD (-3)
+#define M_ARENA_MAX (-8)
 #define HEAP_KEPT_BYTES (64 << 20)
 /* The largest glibc takes (half its 64 MiB heap size). */
 #define MMAP_THRESHOLD_BYTES (32 << 20)
@@ -260,10 +261,10 @@ __attribute__((visibility("default"))) int mprotect(void *addr, size_t length, i
  * heap from there to the program break: glibc grows the heap by its top pad (M_TOP_PAD) beyond
  * what it was asked for, and the blocks after this one are carved from that tail, so one trap
  * serves them all. The heap is kept rather than trimmed (M_TRIM_THRESHOLD) so that mark stays
- * true. A block outside the heap (an mmap'd one, or a thread's arena) of POPULATE_MIN_BYTES or
- * more is populated each time; for pages already there it costs one system call. Where a block
- * lies is read from glibc's own record of the break: in a guest mmap's addresses start at 1 GiB,
- * close above a non-PIE binary's heap.
+ * true. A block outside the heap (an mmap'd one) of POPULATE_MIN_BYTES or more is populated each
+ * time; for pages already there it costs one system call. Where a block lies is read from glibc's
+ * own record of the break: in a guest mmap's addresses start at 1 GiB, close above a non-PIE
+ * binary's heap.
  */
 extern void *__libc_malloc(size_t size);
 extern void *__libc_calloc(size_t count, size_t size);
@@ -317,4 +318,7 @@ __attribute__((constructor)) static void keep_heap(void) {
   /* Setting one threshold fixes the other at its default: large blocks come from the heap too. */
   mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES);
   mallopt(M_TOP_PAD, HEAP_TOP_PAD_BYTES);
+  /* Threads allocate from the heap too, not from arenas of their own that nothing populates: a
+     guest has one CPU, so they hardly ever wait for each other's lock. */
+  mallopt(M_ARENA_MAX, 1);
 }
