@@ -77,6 +77,37 @@ thread.once('message', ([threadMiB]) => {
 })
 `
 
+// Children started the ways Node starts them, and what each saw; then the main thread's minor page
+// faults per spawnSync, which a fork's write-protected memory makes about 75 and vfork about 2.
+const SPAWNS = `
+const { execFileSync, execFile, spawnSync } = require('node:child_process')
+const { Worker } = require('node:worker_threads')
+process.env.KEPT = 'parent'
+const seen = {}
+seen.env = execFileSync('sh', ['-c', 'echo "$KEPT $ONLY_CHILD"'], { env: { KEPT: 'child', ONLY_CHILD: '1' }, encoding: 'utf8' }).trim()
+seen.parentEnv = [process.env.KEPT, process.env.ONLY_CHILD ?? 'unset']
+seen.cwd = execFileSync('pwd', { cwd: '/proc', encoding: 'utf8' }).trim()
+seen.parentCwd = process.cwd() !== '/proc'
+seen.status = spawnSync('sh', ['-c', 'exit 3']).status
+seen.missing = spawnSync('/no/such/program').error.code
+seen.input = spawnSync('cat', { input: 'fed', encoding: 'utf8' }).stdout
+// fd 1 to the child's stderr and fd 2 to its stdout: the child moves the low one out of the way first.
+seen.swapped = spawnSync('sh', ['-c', 'exec 3>&1 1>&2 2>&3'], { stdio: ['pipe', 2, 1] }).status
+const before = process.resourceUsage().minorPageFault
+for (let i = 0; i < 20; i++) spawnSync('true')
+const faultsPerSpawn = Math.round((process.resourceUsage().minorPageFault - before) / 20)
+const thread = new Worker("const { execFileSync } = require('node:child_process'); require('node:worker_threads').parentPort.postMessage(execFileSync('echo', ['thread'], { encoding: 'utf8' }).trim())", { eval: true })
+thread.once('message', (fromThread) => {
+  seen.thread = fromThread
+  let left = 10
+  const outputs = []
+  for (let i = 0; i < 10; i++) execFile('sh', ['-c', 'echo ' + i], (error, out) => {
+    outputs[i] = error ? error.message : out.trim()
+    if (--left === 0) { seen.concurrent = outputs.join(','); console.log(JSON.stringify({ seen, faultsPerSpawn })) }
+  })
+})
+`
+
 describe.each(['7.2', '6.1'])("the guest Node's shim on kernel %s (seccomp and ptrace)", (kernel) => {
   it("takes the C library's clock, mprotect and allocator; its clocks agree with the kernel (realtime, monotonic across threads, a clock set with date -s) and blocks from its allocator arrive populated (a large one as it is handed out, small ones with the heap's tail, a thread's too)", async () => {
     const guest = await bootGuest({ kernel })
@@ -107,6 +138,35 @@ describe.each(['7.2', '6.1'])("the guest Node's shim on kernel %s (seccomp and p
       expect(hostLargeMiB).toBeLessThanOrEqual(1)
       expect(hostSmallMiB).toBeLessThanOrEqual(4)
       expect(hostThreadMiB).toBeLessThanOrEqual(4)
+    } finally {
+      await guest.dispose()
+    }
+  })
+
+  it("starts libuv's children with vfork semantics (no write-protected parent), and they see what a fork's would: environment, cwd, stdio, exit status, a missing program, threads and concurrent starts", async () => {
+    const guest = await bootGuest({ kernel })
+    try {
+      const spawns = await guest.exec(['node', '-e', SPAWNS])
+      expect(spawns.stderr).toBe('')
+      const inGuest = JSON.parse(spawns.stdout) as { seen: unknown; faultsPerSpawn: number }
+      const host = await execa(process.execPath, ['-e', SPAWNS])
+      const onHost = JSON.parse(host.stdout) as { seen: unknown; faultsPerSpawn: number }
+      expect(inGuest.seen).toEqual({
+        env: 'child 1',
+        parentEnv: ['parent', 'unset'],
+        cwd: '/proc',
+        parentCwd: true,
+        status: 3,
+        missing: 'ENOENT',
+        input: 'fed',
+        swapped: 0,
+        thread: 'thread',
+        concurrent: '0,1,2,3,4,5,6,7,8,9',
+      })
+      expect(inGuest.seen).toEqual(onHost.seen)
+      // The host's Node forks: the same count there shows the check can fail.
+      expect(inGuest.faultsPerSpawn).toBeLessThan(20)
+      expect(onHost.faultsPerSpawn).toBeGreaterThan(40)
     } finally {
       await guest.dispose()
     }

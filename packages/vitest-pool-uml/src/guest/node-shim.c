@@ -40,6 +40,8 @@
 #define SYS_MADVISE 28
 #define SYS_GETTIMEOFDAY 96
 #define SYS_TIME 201
+#define SYS_GETPID 39
+#define SYS_GETTID 186
 #define SYS_CLOCK_GETTIME 228
 #define SYS_OPENAT 257
 #define AT_FDCWD (-100)
@@ -321,4 +323,83 @@ __attribute__((constructor)) static void keep_heap(void) {
   /* Threads allocate from the heap too, not from arenas of their own that nothing populates: a
      guest has one CPU, so they hardly ever wait for each other's lock. */
   mallopt(M_ARENA_MAX, 1);
+}
+
+/*
+ * Process starts. libuv 1.46 (Node 20) starts a child with fork(): the parent's writable memory is
+ * write-protected for the child, so every page it writes afterwards is a trap (about 75 per
+ * spawnSync from a Vitest worker), and the child needs a UML process of its own and faults its
+ * way to exec. vfork semantics skip all of that (a spawnSync in a 7.2 guest 10.8 -> 5.1 ms); later
+ * libuv uses vfork itself, with a child written for it. Node 20's child code (inlined into
+ * uv_spawn, its only fork) writes only its own stack frames, uv_spawn's frame, `environ` and the
+ * thread's errno before it execs or exits, so the parent puts those back as it resumes: the stack
+ * from the wrapper's frame to past uv_spawn's, saved before the vfork. Only on the main thread:
+ * another thread reading `environ` while a child runs sees the child's (a spawn's is Node's copy
+ * of process.env unless a test passes its own), and two threads' children at once would each put
+ * back the other's. A fork from anywhere else (an addon's, a worker thread's) stays a fork.
+ */
+struct dl_info_k { const char *fname; void *fbase; const char *sname; void *saddr; };
+extern int dladdr(const void *address, struct dl_info_k *info) __attribute__((weak));
+extern int __fork(void);
+extern void __libc_free(void *block);
+extern char **__environ;
+
+/* The stack kept across the vfork, from the wrapper's frame up (uv_spawn's frame is 568 bytes). */
+#define VFORK_KEPT_STACK_BYTES 4096
+#define STRING(x) #x
+#define STRING_OF(x) STRING(x)
+
+/*
+ * long vfork_keeping_stack(void *save): vfork(2), with VFORK_KEPT_STACK_BYTES of stack from its
+ * return address up copied to `save` before and back in the parent after. Registers only after
+ * the system call: the child has run (and clobbered) this stack by the time the parent resumes.
+ */
+long vfork_keeping_stack(void *save) __attribute__((visibility("hidden")));
+__asm__(
+  ".text\n"
+  ".type vfork_keeping_stack,@function\n"
+  "vfork_keeping_stack:\n"
+  "  mov %rdi, %r8\n"
+  "  mov %rsp, %rsi\n"
+  "  mov $" STRING_OF(VFORK_KEPT_STACK_BYTES) ", %ecx\n"
+  "  rep movsb\n"
+  "  mov $58, %eax\n"
+  "  syscall\n"
+  "  test %rax, %rax\n"
+  "  jz 1f\n"
+  "  mov %r8, %rsi\n"
+  "  mov %rsp, %rdi\n"
+  "  mov $" STRING_OF(VFORK_KEPT_STACK_BYTES) ", %ecx\n"
+  "  rep movsb\n"
+  "1:\n"
+  "  ret\n"
+  ".size vfork_keeping_stack, .-vfork_keeping_stack\n");
+
+/* The one call site known to be libuv's spawn, or 0 until one is. */
+static void *volatile spawn_call_site;
+
+static int from_uv_spawn(void *site) {
+  if (site == spawn_call_site) return 1;
+  struct dl_info_k info;
+  if (!dladdr || !dladdr(site, &info) || !info.sname) return 0;
+  const char *name = info.sname, *want = "uv_spawn";
+  while (*name && *name == *want) name++, want++;
+  if (*name || *want) return 0;
+  spawn_call_site = site;
+  return 1;
+}
+
+__attribute__((visibility("default"))) int fork(void) {
+  if (!from_uv_spawn(__builtin_return_address(0)) || sys3(SYS_GETTID, 0, 0, 0) != sys3(SYS_GETPID, 0, 0, 0))
+    return __fork();
+  void *save = __libc_malloc(VFORK_KEPT_STACK_BYTES);
+  if (!save) return __fork();
+  char **environment = __environ;
+  int error = __errno_location ? *__errno_location() : 0;
+  long pid = vfork_keeping_stack(save);
+  if (pid == 0) return 0;
+  __environ = environment;
+  if (__errno_location) *__errno_location() = error;
+  __libc_free(save);
+  return result(pid);
 }
