@@ -1,4 +1,4 @@
-import { readdir } from 'node:fs/promises'
+import { readdir, realpath } from 'node:fs/promises'
 import { join, relative } from 'node:path'
 import type { HostFiles } from './host-files.js'
 
@@ -19,20 +19,26 @@ export interface HiddenPath {
  */
 export async function findHiddenPaths(root: string, files: HostFiles): Promise<HiddenPath[]> {
   const hidden: HiddenPath[] = []
-  const queue = [root]
+  const realRoot = await realpath(root)
+  let level = [realRoot]
   let seen = 0
-  while (queue.length > 0 && seen < MAX_ENTRIES) {
-    const dir = queue.shift() as string
-    const entries = await readdir(dir, { withFileTypes: true }).catch(() => [])
-    for (const entry of entries) {
-      seen++
-      const path = join(dir, entry.name)
-      const directory = entry.isDirectory()
-      // Symbolic links lead nowhere in the sandbox, which holds only what it was given.
-      if (entry.isSymbolicLink() || (directory && entry.name === 'node_modules')) continue
-      if (!files.allows(path)) hidden.push({ path: relative(root, path), directory })
-      else if (directory) queue.push(path)
+  // A level's directories are read at once; below a real directory, an entry that is no link is real.
+  while (level.length > 0 && seen < MAX_ENTRIES) {
+    const listed = await Promise.all(level.map((dir) => readdir(dir, { withFileTypes: true }).catch(() => [])))
+    const next: string[] = []
+    for (const [index, entries] of listed.entries()) {
+      if (seen >= MAX_ENTRIES) break
+      for (const entry of entries) {
+        seen++
+        const path = join(level[index] as string, entry.name)
+        const directory = entry.isDirectory()
+        // Symbolic links lead nowhere in the sandbox, which holds only what it was given.
+        if (entry.isSymbolicLink() || (directory && entry.name === 'node_modules')) continue
+        if (!files.allowsRealPath(path)) hidden.push({ path: relative(realRoot, path), directory })
+        else if (directory) next.push(path)
+      }
     }
+    level = next
   }
   return hidden
 }

@@ -37,14 +37,17 @@ export class HostFiles {
     if (known !== undefined) return known
     const existing = existingRealPath(path)
     const real = existing ?? realPath(path)
-    const allowed = (file: string) =>
-      loadingAllowed(this.vite, file) || this.alsoAllowed.some((dir) => file.startsWith(dir))
-    const verdict = allowed(path) && (real === undefined || real === path || allowed(real))
+    const verdict = this.allowsRealPath(path) && (real === undefined || real === path || this.allowsRealPath(real))
     if (existing !== undefined) {
       if (this.verdicts.size >= MAX_VERDICTS) this.verdicts.clear()
       this.verdicts.set(path, verdict)
     }
     return verdict
+  }
+
+  /** `allows` for a path known to be real (read from a real directory, and not a symbolic link). */
+  allowsRealPath(path: string): boolean {
+    return loadingAllowed(this.vite, path) || this.alsoAllowed.some((dir) => path.startsWith(dir))
   }
 
   /**

@@ -16,6 +16,7 @@ export async function hostFilesFixture() {
     [`${root}/src/index.ts`]: 'export const a = 1\n',
     [`${root}/test/a.test.ts`]: "it('a', () => {})\n",
     [`${root}/.env`]: 'SECRET=1\n',
+    [`${root}/src/config/deep/.env`]: 'SECRET=2\n',
     [`${root}/.git/config`]: '[core]\n',
     [`${ws}/app-secrets/secret.js`]: 'export const s = 1\n',
     [`${base}/outside/secret.txt`]: 'secret\n',

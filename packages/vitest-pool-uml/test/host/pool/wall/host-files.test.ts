@@ -1,6 +1,7 @@
-import { rm } from 'node:fs/promises'
+import { rm, symlink } from 'node:fs/promises'
+import { join } from 'node:path'
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { findHiddenPaths } from '../../../../src/host/pool/wall/hidden-files.js'
+import { findHiddenPaths, type HiddenPath } from '../../../../src/host/pool/wall/hidden-files.js'
 import { hostFilesFixture } from './fake-host-files.js'
 
 let fixture: Awaited<ReturnType<typeof hostFilesFixture>>
@@ -43,10 +44,15 @@ it('tells the project from a sibling whose name starts with it', () => {
   expect(files.isInRoot(`${root}/src/link.txt`)).toBe(false)
 })
 
-it('finds what the project share must hide: denied files and directories, not links or node_modules', async () => {
-  const hidden = await findHiddenPaths(fixture.root, fixture.files)
-  expect(hidden.sort((a, b) => a.path.localeCompare(b.path))).toEqual([
+it('finds what the project share must hide at any depth, also through a linked root: denied files and directories, not links or node_modules', async () => {
+  const expected = [
     { path: '.env', directory: false },
     { path: '.git', directory: true },
-  ])
+    { path: 'src/config/deep/.env', directory: false },
+  ]
+  const sorted = (hidden: HiddenPath[]) => hidden.sort((a, b) => a.path.localeCompare(b.path))
+  expect(sorted(await findHiddenPaths(fixture.root, fixture.files))).toEqual(expected)
+  const linkedRoot = join(fixture.base, 'linked-app')
+  await symlink(fixture.root, linkedRoot)
+  expect(sorted(await findHiddenPaths(linkedRoot, fixture.files))).toEqual(expected)
 })
