@@ -326,11 +326,11 @@ __attribute__((constructor)) static void keep_heap(void) {
 }
 
 /*
- * Process starts. libuv 1.46 (Node 20) starts a child with fork(): the parent's writable memory is
+ * Process starts. libuv 1.46 to 1.52 (Node 20 to 24) start a child with fork(): the parent's writable memory is
  * write-protected for the child, so every page it writes afterwards is a trap (about 75 per
  * spawnSync from a Vitest worker), and the child needs a UML process of its own and faults its
  * way to exec. vfork semantics skip all of that (a spawnSync in a 7.2 guest 10.8 -> 5.1 ms); later
- * libuv uses vfork itself, with a child written for it. Node 20's child code (inlined into
+ * libuv uses posix_spawn, with a child written for it. Their child code (inlined into
  * uv_spawn, its only fork) writes only its own stack frames, uv_spawn's frame, `environ` and the
  * thread's errno before it execs or exits, so the parent puts those back as it resumes: the stack
  * from the wrapper's frame to past uv_spawn's, saved before the vfork. Only on the main thread:
@@ -340,6 +340,7 @@ __attribute__((constructor)) static void keep_heap(void) {
  */
 struct dl_info_k { const char *fname; void *fbase; const char *sname; void *saddr; };
 extern int dladdr(const void *address, struct dl_info_k *info) __attribute__((weak));
+extern unsigned int uv_version(void) __attribute__((weak));
 extern int __fork(void);
 extern void __libc_free(void *block);
 extern char **__environ;
@@ -375,11 +376,16 @@ __asm__(
   "  ret\n"
   ".size vfork_keeping_stack, .-vfork_keeping_stack\n");
 
+/* The libuv releases whose child code is the one described above (1.53 spawns with posix_spawn). */
+#define UV_CHILD_CODE_FIRST 0x012e00
+#define UV_CHILD_CODE_END 0x013500
+
 /* The one call site known to be libuv's spawn, or 0 until one is. */
 static void *volatile spawn_call_site;
 
 static int from_uv_spawn(void *site) {
   if (site == spawn_call_site) return 1;
+  if (!uv_version || uv_version() < UV_CHILD_CODE_FIRST || uv_version() >= UV_CHILD_CODE_END) return 0;
   struct dl_info_k info;
   if (!dladdr || !dladdr(site, &info) || !info.sname) return 0;
   const char *name = info.sname, *want = "uv_spawn";
