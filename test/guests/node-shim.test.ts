@@ -93,6 +93,8 @@ seen.missing = spawnSync('/no/such/program').error.code
 seen.input = spawnSync('cat', { input: 'fed', encoding: 'utf8' }).stdout
 // fd 1 to the child's stderr and fd 2 to its stdout: the child moves the low one out of the way first.
 seen.swapped = spawnSync('sh', ['-c', 'exec 3>&1 1>&2 2>&3'], { stdio: ['pipe', 2, 1] }).status
+// As root (in a guest): a child that drops to nobody, which runs the C library's setuid in the child.
+const asNobody = process.getuid() === 0 ? execFileSync('id', ['-u'], { uid: 65534, gid: 65534, encoding: 'utf8' }).trim() : 'not root'
 const before = process.resourceUsage().minorPageFault
 for (let i = 0; i < 20; i++) spawnSync('true')
 const faultsPerSpawn = Math.round((process.resourceUsage().minorPageFault - before) / 20)
@@ -103,7 +105,7 @@ thread.once('message', (fromThread) => {
   const outputs = []
   for (let i = 0; i < 10; i++) execFile('sh', ['-c', 'echo ' + i], (error, out) => {
     outputs[i] = error ? error.message : out.trim()
-    if (--left === 0) { seen.concurrent = outputs.join(','); console.log(JSON.stringify({ seen, faultsPerSpawn })) }
+    if (--left === 0) { seen.concurrent = outputs.join(','); console.log(JSON.stringify({ seen, asNobody, faultsPerSpawn })) }
   })
 })
 `
@@ -143,12 +145,12 @@ describe.each(['7.2', '6.1'])("the guest Node's shim on kernel %s (seccomp and p
     }
   })
 
-  it("starts libuv's children with vfork semantics (no write-protected parent), and they see what a fork's would: environment, cwd, stdio, exit status, a missing program, threads and concurrent starts", async () => {
+  it("starts libuv's children with vfork semantics (no write-protected parent), and they see what a fork's would: environment, cwd, stdio, exit status, a missing program, another user, threads and concurrent starts", async () => {
     const guest = await bootGuest({ kernel })
     try {
       const spawns = await guest.exec(['node', '-e', SPAWNS])
       expect(spawns.stderr).toBe('')
-      const inGuest = JSON.parse(spawns.stdout) as { seen: unknown; faultsPerSpawn: number }
+      const inGuest = JSON.parse(spawns.stdout) as { seen: unknown; asNobody: string; faultsPerSpawn: number }
       const host = await execa(process.execPath, ['-e', SPAWNS])
       const onHost = JSON.parse(host.stdout) as { seen: unknown; faultsPerSpawn: number }
       expect(inGuest.seen).toEqual({
@@ -164,6 +166,7 @@ describe.each(['7.2', '6.1'])("the guest Node's shim on kernel %s (seccomp and p
         concurrent: '0,1,2,3,4,5,6,7,8,9',
       })
       expect(inGuest.seen).toEqual(onHost.seen)
+      expect(inGuest.asNobody).toBe('65534')
       // The host's Node forks: the same count there shows the check can fail.
       expect(inGuest.faultsPerSpawn).toBeLessThan(20)
       expect(onHost.faultsPerSpawn).toBeGreaterThan(40)

@@ -25,6 +25,8 @@
  *
  * Memory from the C library's allocator, populated the same way (see malloc below).
  *
+ * Process starts: libuv's fork becomes a vfork (see fork below).
+ *
  * Freestanding (no libgcc, no C library of its own): the allocator it wraps is glibc's, which
  * the guest's Node runtime always carries (node-runtime.ts copies the host's).
  */

@@ -45,7 +45,10 @@ export class HostFiles {
     return verdict
   }
 
-  /** `allows` for a path known to be real (read from a real directory, and not a symbolic link). */
+  /**
+   * `allows` for a path known to be real (read from a real directory, and not a symbolic link);
+   * `allows` asks it of a path and of its real path.
+   */
   allowsRealPath(path: string): boolean {
     return loadingAllowed(this.vite, path) || this.alsoAllowed.some((dir) => path.startsWith(dir))
   }
