@@ -328,17 +328,18 @@ __attribute__((constructor)) static void keep_heap(void) {
 }
 
 /*
- * Process starts. libuv 1.46 to 1.52 (Node 20 to 24) start a child with fork(): the parent's writable memory is
- * write-protected for the child, so every page it writes afterwards is a trap (about 75 per
- * spawnSync from a Vitest worker), and the child needs a UML process of its own and faults its
- * way to exec. vfork semantics skip all of that (a spawnSync in a 7.2 guest 10.8 -> 5.1 ms); later
- * libuv uses posix_spawn, with a child written for it. Their child code (inlined into
- * uv_spawn, its only fork) writes only its own stack frames, uv_spawn's frame, `environ` and the
- * thread's errno before it execs or exits, so the parent puts those back as it resumes: the stack
- * from the wrapper's frame to past uv_spawn's, saved before the vfork. Only on the main thread:
- * another thread reading `environ` while a child runs sees the child's (a spawn's is Node's copy
- * of process.env unless a test passes its own), and two threads' children at once would each put
- * back the other's. A fork from anywhere else (an addon's, a worker thread's) stays a fork.
+ * Process starts. libuv 1.46 to 1.52 (Node 20 to 24) starts a child with fork(): the parent's
+ * writable memory is write-protected for the child, so every page it writes afterwards is a trap
+ * (about 75 per spawnSync from a Vitest worker), and the child needs a UML process of its own and
+ * faults its way to exec. vfork semantics skip all of that (a spawnSync in a 7.2 guest 10.8 -> 5.1
+ * ms); libuv after 1.52 spawns with posix_spawn, whose child is written for it. The child code of
+ * these releases (inlined into uv_spawn, their only fork) writes only its own stack frames,
+ * uv_spawn's frame, `environ` and the thread's errno before it execs or exits, so the parent puts
+ * those back as it resumes: the stack from the wrapper's frame to past uv_spawn's, saved before
+ * the vfork. Only on the main thread: another thread reading `environ` while a child runs sees the
+ * child's (a spawn's is Node's copy of process.env unless a test passes its own), and two threads'
+ * children at once would each put back the other's. A fork from anywhere else (an addon's, a
+ * worker thread's) stays a fork.
  */
 struct dl_info_k { const char *fname; void *fbase; const char *sname; void *saddr; };
 extern int dladdr(const void *address, struct dl_info_k *info) __attribute__((weak));
@@ -378,7 +379,7 @@ __asm__(
   "  ret\n"
   ".size vfork_keeping_stack, .-vfork_keeping_stack\n");
 
-/* The libuv releases whose child code is the one described above (1.53 spawns with posix_spawn). */
+/* The libuv releases whose child code is the one described above: 1.46.0 up to, not including, 1.53.0. */
 #define UV_CHILD_CODE_FIRST 0x012e00
 #define UV_CHILD_CODE_END 0x013500
 
