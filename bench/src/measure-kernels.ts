@@ -26,7 +26,7 @@ const TARGETS = { bootMs: 400, idleMiB: 30 }
  * Smaller guests the custom kernel also idles in: an idle guest's memory grows with its size (UML
  * initialises a `struct page` for every page at boot), so the idle target depends on it.
  */
-const SMALLER_GUESTS_MIB = [512, 1024]
+const SMALLER_GUESTS_MIB = [512]
 
 /** How long a guest idles after boot before its memory is read, so boot-time work has settled. */
 const SETTLE_MS = 3000

@@ -200,18 +200,18 @@ it('connects with the system store to a server whose CA was added to it', { time
     }
   })
 
-  it('gives a test the heap of a machine with memory to spare: 400 MiB of objects held', async () => {
+  it('gives a test the heap of a 1 GiB machine: 300 MiB of objects held', async () => {
     // Node sizes its heap by the machine's memory: with 512 MiB a guest's worker got 259 MiB.
     const fixture = await createFixtureProject('heap', {
       'vitest.config.ts': umlConfig({}, { testTimeout: 120_000 }),
       'test/heap.test.ts': `import { getHeapStatistics } from 'node:v8'
 import { expect, it } from 'vitest'
 
-it('holds 400 MiB of objects', () => {
+it('holds 300 MiB of objects', () => {
   const chunks = []
-  for (let i = 0; i < 400; i++) chunks.push(new Array(128 * 1024).fill(i + 0.5))
-  expect(chunks.length).toBe(400)
-  expect(getHeapStatistics().heap_size_limit).toBeGreaterThanOrEqual(1024 * 1024 * 1024)
+  for (let i = 0; i < 300; i++) chunks.push(new Array(128 * 1024).fill(i + 0.5))
+  expect(chunks.length).toBe(300)
+  expect(getHeapStatistics().heap_size_limit).toBeGreaterThanOrEqual(500 * 1024 * 1024)
 })
 `,
     })

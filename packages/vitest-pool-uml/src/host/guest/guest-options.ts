@@ -5,12 +5,12 @@ import { networkSchema } from './network/network-options.js'
 /** What a guest gets unless told otherwise; the pool's options default to the same. */
 export const GUEST_DEFAULTS = {
   /**
-   * Guest memory in MiB: 2 GiB, or the host's memory where that is less. Node sizes its heap by
-   * the machine's memory (half of it in a guest), so this gives a test a 1 GiB heap where 512 MiB
-   * gave it 259 MiB. Memory a guest never touches costs the host only the kernel's `struct page`
-   * array, which every boot writes: about 16 MiB per GiB (29 of an idle 2 GiB guest's 59-69 MiB).
+   * Guest memory in MiB: 1 GiB, or the host's memory where that is less. Node sizes its heap by
+   * the machine's memory (half of it in a guest): 509 MiB here, where 512 MiB gave 259. Memory a
+   * guest never touches costs the host only the kernel's `struct page` array, which every boot
+   * writes: 16 MiB per GiB, so an idle guest holds 32 MiB at 1 GiB and 48 MiB at 2 GiB.
    */
-  memoryMiB: Math.min(2048, hostMemoryMiB()),
+  memoryMiB: Math.min(1024, hostMemoryMiB()),
   /** The image's own size: the guest's file system fills (ENOSPC) before its copy-on-write layer. */
   diskMiB: 4096,
   bootTimeoutMs: 60_000,

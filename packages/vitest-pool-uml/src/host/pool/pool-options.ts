@@ -137,7 +137,7 @@ export const poolOptionsSchema = z
     /**
      * Guest memory in MiB, at most the host's. Host memory is used as the guest touches it, and
      * about 16 MiB per GiB at every boot (the kernel's table of its pages).
-     * @default 2048 (or the host's memory, if less)
+     * @default 1024 (or the host's memory, if less)
      */
     memory: z
       .number()

@@ -11,7 +11,7 @@ describe('parsePoolOptions', () => {
       time: 'real',
       image: 'debian-trixie',
       images: {},
-      memory: Math.min(2048, Math.floor(totalmem() / 1024 / 1024)),
+      memory: Math.min(1024, Math.floor(totalmem() / 1024 / 1024)),
       disk: 4096,
       freshKernel: false,
       bootTimeout: 60_000,
