@@ -1,24 +1,30 @@
-import type { Plugin } from 'vitest/config'
+import type { ViteUserConfig } from 'vitest/config'
+import type { VitestPluginContext } from 'vitest/node'
 import { UmlError } from '../core/index.js'
 import { type MatrixCell, matrixCells } from './matrix-cells.js'
 import { createMatrixJUnitReporter, type JUnitOptions } from './matrix-junit-reporter.js'
 import { MatrixReporter } from './matrix-reporter.js'
 import { cellOrderedShards } from './matrix-shards.js'
 import { parsePoolOptions } from './parse-pool-options.js'
+import { POOL_NAME } from './pool-identity.js'
 import type { UmlPoolOptions } from './pool-options.js'
-import { PLUGIN_NAME } from './reach-projects.js'
 import { umlPool } from './uml-pool.js'
 import { loadJUnitReporter, projectVitest } from './vitest-internals.js'
+
+/** The matrix plugin's hooks, plain functions, so that a plugin loading it lazily can call them. */
+export interface MatrixPlugin {
+  config(config: ViteUserConfig): ViteUserConfig | undefined
+  configureVitest(context: VitestPluginContext): Promise<void>
+}
 
 /**
  * `uml({ matrix })`: makes the root config's Vitest projects, one per cell, each inheriting the
  * root config (this plugin included) and running in guests of its cell's kernel and image.
  */
-export function matrixPlugin(options: UmlPoolOptions): Plugin {
+export function matrixPlugin(options: UmlPoolOptions): MatrixPlugin {
   const { matrix, ...shared } = options
   let cells: MatrixCell[] = []
   return {
-    name: PLUGIN_NAME,
     config(config) {
       // Every project re-evaluates the config file, so this runs in the root and again in each cell.
       const configFile = (config as { configFile?: string | false }).configFile || undefined
@@ -33,7 +39,7 @@ export function matrixPlugin(options: UmlPoolOptions): Plugin {
         )
       }
       return {
-        test: { projects: cells.map((cell) => ({ extends: true, test: { name: cell.name, pool: 'uml' } })) },
+        test: { projects: cells.map((cell) => ({ extends: true, test: { name: cell.name, pool: POOL_NAME } })) },
       }
     },
     async configureVitest({ project, vitest }) {
@@ -57,7 +63,7 @@ export function matrixPlugin(options: UmlPoolOptions): Plugin {
           )
         }
       }
-      if (project.config.pool !== 'uml') return
+      if (project.config.pool !== POOL_NAME) return
       const runner = umlPool({ ...shared, kernel: cell.kernel, image: cell.image, warmGuests: shared.warmGuests ?? 1 })
       project.config.poolRunner = runner
       // Merging blob reports runs no tests, and a shard may get no file of this cell: the cell's

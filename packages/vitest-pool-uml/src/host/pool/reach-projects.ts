@@ -1,6 +1,7 @@
 import type { Plugin } from 'vitest/config'
 import type { TestProject, Vitest } from 'vitest/node'
-import { UmlError } from '../core/index.js'
+import { UmlError } from '../core/errors.js'
+import { POOL_NAME } from './pool-identity.js'
 
 export const PLUGIN_NAME = 'vitest-pool-uml'
 
@@ -26,7 +27,8 @@ export function reachInlineProjects(config: { test?: { projects?: unknown[] } },
  */
 export function checkProjectsReached(vitest: Vitest): void {
   const missing = vitest.projects.filter(
-    (project) => project.config.pool === 'uml' && !project.config.poolRunner && !hasPlugin(project.vite.config.plugins),
+    (project) =>
+      project.config.pool === POOL_NAME && !project.config.poolRunner && !hasPlugin(project.vite.config.plugins),
   )
   if (missing.length === 0) return
   const where = (project: TestProject) =>

@@ -8,6 +8,7 @@ import { FileStats } from './file-stats.js'
 import { defaultFileTimeout } from './file-timeouts.js'
 import { lowMemoryNote, readGuestMemory } from './guest-memory.js'
 import type { WarmGuest } from './guest-pool.js'
+import { CACHE_FS, POOL_NAME } from './pool-identity.js'
 import { recordsTimings, recordTiming } from './timings.js'
 import { forkWorker, type UmlPoolContext, type WorkerLaunch } from './uml-pool-context.js'
 import {
@@ -40,9 +41,8 @@ type FileRequest = Extract<WorkerRequest, { type: 'run' | 'collect' }>
  * pristine system. Its life is one explicit state (worker-state.ts).
  */
 export class UmlPoolWorker implements PoolWorker {
-  readonly name = 'uml'
-  /** Module fetches answer with code, not with paths to host cache files the guest cannot see. */
-  readonly cacheFs = false
+  readonly name = POOL_NAME
+  readonly cacheFs = CACHE_FS
   private readonly events = new EventEmitter()
   private state: WorkerState = 'idle'
   private context: UmlPoolContext | undefined

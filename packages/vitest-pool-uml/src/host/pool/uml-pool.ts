@@ -1,14 +1,19 @@
 import type { PoolRunnerInitializer, TestProject } from 'vitest/node'
-import { parsePoolOptions } from './parse-pool-options.js'
+import { DeferredPoolWorker } from './deferred-pool-worker.js'
+import { POOL_NAME } from './pool-identity.js'
 import type { UmlPoolOptions } from './pool-options.js'
-import { createPoolContext, type UmlPoolContext } from './uml-pool-context.js'
-import { UmlPoolWorker } from './uml-pool-worker.js'
-import { projectVitest, useSnapshotEnvironment } from './vitest-internals.js'
+import type { UmlPoolContext } from './uml-pool-context.js'
 
 export interface UmlPoolRunner extends PoolRunnerInitializer {
   /** Starts fetching, building and booting for a project ahead of its first test file. */
   prepare(project: TestProject): Promise<UmlPoolContext>
 }
+
+/**
+ * The pool's parts (about 400 modules with zod and execa, half a second to load): loaded when a
+ * project first needs them, so a config that has the plugin but runs another pool does not wait.
+ */
+const loadParts = () => import('./pool-parts.js')
 
 /**
  * The uml pool, for `test.pool: umlPool({...})`. Prefer the `uml()` plugin, which also makes
@@ -19,23 +24,19 @@ export function umlPool(input: UmlPoolOptions = {}): UmlPoolRunner {
   const prepare = (project: TestProject) => {
     let context = contexts.get(project)
     if (!context) {
-      // Parsed and checked here, synchronously, so a bad option or an unsupported Vitest stops
-      // Vitest before anything boots.
-      const options = parsePoolOptions(input, project.vite.config.configFile || undefined)
-      const vitest = projectVitest(project.config.root)
-      context = createPoolContext(project, options, vitest)
+      context = loadParts().then(({ preparePool }) => preparePool(project, input))
       // A failure here is reported by each worker that needed the context.
       context.catch(() => {})
       contexts.set(project, context)
-      useSnapshotEnvironment(project, vitest.minor)
     }
     return context
   }
   return {
-    name: 'uml',
+    name: POOL_NAME,
     prepare,
     createPoolWorker(options) {
-      return new UmlPoolWorker(options, prepare(options.project))
+      const preparing = prepare(options.project)
+      return new DeferredPoolWorker(loadParts().then(({ UmlPoolWorker }) => new UmlPoolWorker(options, preparing)))
     },
   }
 }

@@ -5,6 +5,7 @@ import type { RunnerTask, RunnerTaskEventPack, RunnerTestFile } from 'vitest'
 import type { JUnitReporter, TestProject } from 'vitest/node'
 import { UmlError } from '../core/index.js'
 import { guestModulesDir } from './guest-modules.js'
+import { POOL_NAME } from './pool-identity.js'
 
 /**
  * Everything vitest-pool-uml relies on that Vitest does not document as public API, in one place,
@@ -209,7 +210,7 @@ export async function loadVitestRuntime(vitest: ProjectVitest): Promise<VitestRu
 
 /** The id Vitest gives a test file's task (see taskFileId for its suites' and tests'). */
 export function fileTaskId(project: TestProject, runtime: VitestRuntime, filepath: string): string {
-  return runtime.createFileTask(filepath, project.config.root, project.name, 'uml').id
+  return runtime.createFileTask(filepath, project.config.root, project.name, POOL_NAME).id
 }
 
 /** The id of the file whose task this is: a suite's or test's id is its parent's, `_` and its place in the parent. */
@@ -267,7 +268,7 @@ export function lostFileMessages(
   const files = filepaths.map(
     (filepath) =>
       knownFileTask(project, runtime, filepath) ?? {
-        ...runtime.createFileTask(filepath, project.config.root, project.name, 'uml'),
+        ...runtime.createFileTask(filepath, project.config.root, project.name, POOL_NAME),
         result,
       },
   )

@@ -8,23 +8,14 @@ import { uml } from '../../../src/host/pool/uml-plugin.js'
 const MATRIX = { kernel: ['6.1', '7.2'], image: ['debian-bookworm', 'debian-trixie'] }
 
 const hooks = (plugin: ReturnType<typeof uml>) => ({
-  config: plugin.config as (config: UserConfig & { configFile?: string }) => UserConfig | undefined,
+  config: plugin.config as (config: UserConfig & { configFile?: string }) => Promise<UserConfig | undefined>,
   configureVitest: plugin.configureVitest as (context: unknown) => Promise<void>,
 })
 
-const caught = (run: () => unknown): unknown => {
-  try {
-    run()
-  } catch (error) {
-    return error
-  }
-  throw new Error('expected a throw')
-}
-
 describe('uml({ matrix })', () => {
-  it('turns the root config into one project per cell, each extending it', () => {
+  it('turns the root config into one project per cell, each extending it', async () => {
     const { config } = hooks(uml({ memory: 256, matrix: MATRIX }))
-    expect(config({ test: { include: ['test/**'] } })).toEqual({
+    expect(await config({ test: { include: ['test/**'] } })).toEqual({
       test: {
         projects: ['debian-bookworm@6.1', 'debian-bookworm@7.2', 'debian-trixie@6.1', 'debian-trixie@7.2'].map(
           (name) => ({ extends: true, test: { name, pool: 'uml' } }),
@@ -33,21 +24,23 @@ describe('uml({ matrix })', () => {
     })
   })
 
-  it('leaves a cell’s own config alone', () => {
+  it('leaves a cell’s own config alone', async () => {
     const { config } = hooks(uml({ matrix: MATRIX }))
-    expect(config({ test: { name: 'debian-trixie@7.2' } })).toBeUndefined()
+    expect(await config({ test: { name: 'debian-trixie@7.2' } })).toBeUndefined()
   })
 
-  it('refuses a config that has projects of its own', () => {
+  it('refuses a config that has projects of its own', async () => {
     const { config } = hooks(uml({ matrix: MATRIX }))
-    const error = caught(() => config({ configFile: '/p/vitest.config.ts', test: { projects: ['packages/*'] } }))
+    const error = await config({ configFile: '/p/vitest.config.ts', test: { projects: ['packages/*'] } }).catch(
+      (thrown: unknown) => thrown,
+    )
     expect(isUmlError(error, 'UML_INVALID_OPTIONS')).toBe(true)
     expect((error as Error).message).toContain('/p/vitest.config.ts, which has test.projects already')
   })
 
   it('gives each cell a pool of its own and adds the table reporter once', async () => {
     const { config, configureVitest } = hooks(uml({ matrix: MATRIX }))
-    config({})
+    await config({})
     // Merging reports: nothing is prepared, so nothing boots.
     const vitest = { config: { reporters: [] as unknown[], mergeReports: '.vitest-reports' } }
     const project = (name: string) => ({ name, config: { pool: 'uml' } as { pool: string; poolRunner?: unknown } })
@@ -67,7 +60,7 @@ describe('uml({ matrix })', () => {
 
   it('makes --shard runs cut the same list of the cells’ files, wrapping the sequencer once', async () => {
     const { config, configureVitest } = hooks(uml({ matrix: MATRIX }))
-    config({})
+    await config({})
     // A shard boots nothing before its files need a guest.
     const vitest = {
       config: { reporters: [] as unknown[], shard: { index: 1, count: 2 }, sequence: { sequencer: BaseSequencer } },
