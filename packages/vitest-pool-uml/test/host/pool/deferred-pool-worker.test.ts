@@ -37,11 +37,11 @@ describe('DeferredPoolWorker', () => {
 
   it('hands on a message sent while loading once the worker is there', async () => {
     const worker = fakeWorker()
-    let load: (loaded: PoolWorker) => void = () => {}
-    const deferred = new DeferredPoolWorker(new Promise((resolve) => (load = resolve)))
+    const loads: ((loaded: PoolWorker) => void)[] = []
+    const deferred = new DeferredPoolWorker(new Promise((resolve) => loads.push(resolve)))
     deferred.send(request)
     expect(() => deferred.on('message', () => {})).toThrow('This is a bug in vitest-pool-uml')
-    load(worker)
+    loads[0]?.(worker)
     await deferred.start()
     expect(worker.send).toHaveBeenCalledWith(request)
   })
