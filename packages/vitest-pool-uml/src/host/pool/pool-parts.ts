@@ -4,8 +4,6 @@ import type { UmlPoolOptions } from './pool-options.js'
 import { createPoolContext, type UmlPoolContext } from './uml-pool-context.js'
 import { projectVitest, useSnapshotEnvironment } from './vitest-internals.js'
 
-export { UmlPoolWorker } from './uml-pool-worker.js'
-
 /**
  * Checks the options and the project's Vitest, then starts preparing the pool's guests. A bad
  * option or an unsupported Vitest throws before anything boots.

@@ -10,10 +10,12 @@ export interface UmlPoolRunner extends PoolRunnerInitializer {
 }
 
 /**
- * The pool's parts (about 400 modules with zod and execa, half a second to load): loaded when a
- * project first needs them, so a config that has the plugin but runs another pool does not wait.
+ * The pool's parts (about 400 modules with zod and execa, half a second to load), loaded when a
+ * project first needs them, so a config that has the plugin but runs another pool does not wait:
+ * first what boots guests, then the worker's (the wall's parser among them) while they boot.
  */
 const loadParts = () => import('./pool-parts.js')
+const loadWorker = () => import('./uml-pool-worker.js')
 
 /**
  * The uml pool, for `test.pool: umlPool({...})`. Prefer the `uml()` plugin, which also makes
@@ -36,7 +38,7 @@ export function umlPool(input: UmlPoolOptions = {}): UmlPoolRunner {
     prepare,
     createPoolWorker(options) {
       const preparing = prepare(options.project)
-      return new DeferredPoolWorker(loadParts().then(({ UmlPoolWorker }) => new UmlPoolWorker(options, preparing)))
+      return new DeferredPoolWorker(loadWorker().then(({ UmlPoolWorker }) => new UmlPoolWorker(options, preparing)))
     },
   }
 }

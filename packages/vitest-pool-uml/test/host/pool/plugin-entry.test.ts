@@ -38,11 +38,12 @@ it("loads none of the pool's parts with the plugin: a config that has it and run
   expect(own.length).toBeLessThan(10)
 })
 
-it('follows multi-line and re-exported imports, and skips type-only ones', () => {
+it('follows multi-line imports and re-exports, and skips type-only and dynamic imports', () => {
   // The walk itself, on files whose imports are known.
   const context = staticImports(join(SRC, 'host/pool/uml-pool-context.ts'))
   expect(context).toContain('../core/index.js')
   expect(context).toContain('./guest-pool.js')
   expect(context).not.toContain('./pool-options.js')
-  expect(staticImports(join(SRC, 'host/pool/pool-parts.ts'))).toContain('./uml-pool-worker.js')
+  expect(staticImports(join(SRC, 'index.ts'))).toContain('./host/pool/uml-plugin.js')
+  expect(staticImports(join(SRC, 'host/pool/uml-pool.ts'))).not.toContain('./uml-pool-worker.js')
 })
