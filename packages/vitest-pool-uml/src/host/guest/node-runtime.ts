@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto'
 import { copyFile, mkdir, readFile, stat } from 'node:fs/promises'
 import { basename, join } from 'node:path'
-import { execa } from 'execa'
 import {
   exists,
   LOADER_NAME,
@@ -10,6 +9,7 @@ import {
   UmlError,
   writeDirAtomically,
 } from '../core/index.js'
+import { loadExeca } from '../core/load-execa.js'
 import { agentDistDir } from './agent-dist-dir.js'
 
 /** The library (src/guest/node-shim.c) the guest's Node loads ahead of its C library. */
@@ -63,6 +63,7 @@ export async function prepareNodeRuntime(options: NodeRuntimeOptions): Promise<s
       '--set-rpath',
       SANDBOX_NODE_LIB_DIR,
     ]
+    const { execa } = await loadExeca()
     try {
       await execa(patchelf, [...paths, binary])
       // Put first among the needed libraries, so its functions take the C library's place. A
@@ -86,6 +87,7 @@ interface SharedLibrary {
 
 /** The loader and libraries a binary needs on this host, as `ldd` resolves them. */
 async function listSharedLibraries(binary: string): Promise<SharedLibrary[]> {
+  const { execa } = await loadExeca()
   const { stdout } = await execa('ldd', [binary]).catch((error: unknown) => {
     throw new UmlError(
       'UML_NODE_RUNTIME_FAILED',

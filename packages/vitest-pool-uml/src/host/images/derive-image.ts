@@ -1,6 +1,6 @@
 import { join } from 'node:path'
-import { execa } from 'execa'
 import { exists, type Progress, requireHostTool, silentProgress, UmlError, writeDirAtomically } from '../core/index.js'
+import { loadExeca } from '../core/load-execa.js'
 import { Guest, type GuestOptions } from '../guest/index.js'
 import { IMAGE_FILE, imageEntryDir } from './cache-layout.js'
 import { derivedImageHash } from './image-hash.js'
@@ -33,6 +33,7 @@ export async function deriveImage(options: DeriveImageOptions): Promise<Installe
   const hash = derivedImageHash(base.hash, setup)
   const entry = imageEntryDir(cacheDir, name, hash)
   if (await exists(entry)) return (await readInstalledImage(entry)).image
+  const { execa } = await loadExeca()
   const e2fsck = await requireHostTool('e2fsck', 'to check a derived image')
   await writeDirAtomically(entry, async (tempDir) => {
     progress.start(`derive ${name} from ${base.name} (setup script)`)

@@ -1,6 +1,6 @@
 import { userInfo } from 'node:os'
-import { execa } from 'execa'
 import { requireHostTool, UmlError } from '../core/index.js'
+import { loadExeca } from '../core/load-execa.js'
 import type { ImageFailureCode } from './run-tool.js'
 
 /**
@@ -14,6 +14,7 @@ export async function rootfsOwnerPrefix(failureCode: ImageFailureCode): Promise<
   const why = 'to give image files their owners without host root'
   const prefix = [await requireHostTool('unshare', why), '--map-auto', '--map-root-user', '--']
   await requireHostTool('newuidmap', why)
+  const { execa } = await loadExeca()
   const probe = await execa(prefix[0]!, [...prefix.slice(1), 'true'], { reject: false, stdin: 'ignore' })
   if (probe.failed) {
     const user = userInfo().username

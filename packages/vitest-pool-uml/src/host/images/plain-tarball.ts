@@ -2,8 +2,8 @@ import { createReadStream, createWriteStream } from 'node:fs'
 import { open } from 'node:fs/promises'
 import { pipeline } from 'node:stream/promises'
 import { createGunzip } from 'node:zlib'
-import { execa } from 'execa'
 import { UmlError } from '../core/index.js'
+import { loadExeca } from '../core/load-execa.js'
 
 type Compression = 'none' | 'gzip' | 'xz' | 'zstd'
 
@@ -27,6 +27,7 @@ export async function toPlainTarball(tarball: string, output: string): Promise<s
   }
   const { command, package: pkg } = DECOMPRESSORS[compression]
   try {
+    const { execa } = await loadExeca()
     await execa(command, ['--decompress', '--stdout', tarball], { stdout: { file: output }, stderr: 'pipe' })
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {

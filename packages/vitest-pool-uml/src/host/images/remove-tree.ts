@@ -1,5 +1,5 @@
-import { execa } from 'execa'
 import { removeTree } from '../core/index.js'
+import { loadExeca } from '../core/load-execa.js'
 import { rootfsOwnerPrefix, withPrefix } from './id-mapping.js'
 
 /**
@@ -12,6 +12,7 @@ export async function removeCacheTree(dir: string): Promise<void> {
   } catch (error) {
     const prefix = await rootfsOwnerPrefix('UML_IMAGE_BUILD_FAILED')
     if (prefix.length === 0) throw error
+    const { execa } = await loadExeca()
     await execa(...withPrefix(prefix, 'rm', ['-rf', '--one-file-system', '--', dir]), { stdin: 'ignore' })
   }
 }

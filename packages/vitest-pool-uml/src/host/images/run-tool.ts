@@ -1,6 +1,7 @@
-import { execa, type Result } from 'execa'
+import type { Result } from 'execa'
 import { shellQuote } from '../../shared/index.js'
 import { diesWithParent, UmlError } from '../core/index.js'
+import { loadExeca } from '../core/load-execa.js'
 
 export type ImageFailureCode = 'UML_IMAGE_BUILD_FAILED' | 'UML_IMAGE_IMPORT_FAILED' | 'UML_IMAGE_PULL_FAILED'
 
@@ -61,6 +62,7 @@ async function run(command: string, args: string[], options: RunToolOptions & { 
     args,
     'to stop image builds with the process that started them',
   )
+  const { execa } = await loadExeca()
   return execa(file, groupArgs, {
     detached: true,
     env: options.env,

@@ -1,6 +1,6 @@
 import { createWriteStream, type WriteStream } from 'node:fs'
-import { execa } from 'execa'
 import { diesWithParent, UmlError } from '../core/index.js'
+import { loadExeca } from '../core/load-execa.js'
 
 /** Lines of the log a failure message quotes. */
 const TAIL_LINES = 25
@@ -40,6 +40,7 @@ export class BuildLog {
       args,
       'to stop kernel builds with the process that started them',
     )
+    const { execa } = await loadExeca()
     const child = execa(file, groupArgs, {
       cwd: options.cwd,
       detached: true,

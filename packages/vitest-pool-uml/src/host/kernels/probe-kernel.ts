@@ -1,5 +1,5 @@
-import { execa } from 'execa'
 import { buildSandboxArgs, SANDBOX_KERNEL_DIR, UmlError } from '../core/index.js'
+import { loadExeca } from '../core/load-execa.js'
 
 export interface KernelProbe {
   supportsSeccomp: boolean
@@ -17,6 +17,7 @@ const PROBE_TIMEOUT_MS = 30_000
 export async function probeKernel(bwrap: string, entryDir: string, kernel: string): Promise<KernelProbe> {
   const sandbox = buildSandboxArgs({ mounts: [{ source: entryDir, target: SANDBOX_KERNEL_DIR }] })
   const command = [...sandbox, '--', `${SANDBOX_KERNEL_DIR}/linux`, '--help']
+  const { execa } = await loadExeca()
   const result = await execa(bwrap, command, { reject: false, all: true, timeout: PROBE_TIMEOUT_MS, stdin: 'ignore' })
   const output = result.all ?? ''
   if (result.failed) {

@@ -1,4 +1,3 @@
-import { execa } from 'execa'
 import { z } from 'zod'
 import {
   buildSandboxArgs,
@@ -12,6 +11,7 @@ import {
   OPTIONAL_HOST_TOOLS,
   SANDBOX_KERNEL_DIR,
 } from '../../core/index.js'
+import { loadExeca } from '../../core/load-execa.js'
 import { probeNetworkHelper } from '../../guest/index.js'
 import { DEFAULT_KERNEL, getInstalledKernel } from '../../kernels/index.js'
 import { parseCommandArgs } from '../parse-command-args.js'
@@ -82,6 +82,7 @@ async function checkSandbox(): Promise<Check> {
   const bwrap = await findHostTool('bwrap')
   if (!bwrap) return { name, ok: false, detail: 'bwrap not found', fix: 'apt-get install bubblewrap' }
   const mounts = ['/usr', '/lib', '/lib64', '/bin'].map((dir) => ({ source: dir, target: dir }))
+  const { execa } = await loadExeca()
   const result = await execa(bwrap, [...buildSandboxArgs({ mounts }), '--', '/bin/true'], { reject: false })
   if (result.exitCode === 0) return { name, ok: true, detail: 'new namespaces work for this user' }
   return {
@@ -105,6 +106,7 @@ async function checkKernel(): Promise<Check> {
   const bwrap = await findHostTool('bwrap')
   if (!bwrap) return { name, ok: false, detail: 'cannot start without bwrap', fix: 'apt-get install bubblewrap' }
   const sandbox = buildSandboxArgs({ mounts: [{ source: kernel.dir, target: SANDBOX_KERNEL_DIR }] })
+  const { execa } = await loadExeca()
   const result = await execa(bwrap, [...sandbox, '--', `${SANDBOX_KERNEL_DIR}/linux`, '--version'], { reject: false })
   if (result.exitCode === 0)
     return { name, ok: true, detail: `starts (${result.stdout.trim()}${kernel.supportsSeccomp ? ', seccomp' : ''})` }

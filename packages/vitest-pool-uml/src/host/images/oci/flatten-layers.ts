@@ -4,9 +4,9 @@ import { rename, rm } from 'node:fs/promises'
 import { type Readable, Transform } from 'node:stream'
 import { finished, pipeline } from 'node:stream/promises'
 import { createGunzip } from 'node:zlib'
-import { execa } from 'execa'
 import { extract, type Header, type Pack, pack } from 'tar-stream'
 import { UmlError } from '../../core/index.js'
+import { loadExeca } from '../../core/load-execa.js'
 import { normalizeArchivePath } from '../rootfs-index.js'
 import type { ImageFailureCode } from '../run-tool.js'
 import { type EmitAction, type LayerEntry, planLayers } from './layer-plan.js'
@@ -141,7 +141,7 @@ async function readLayer(
   onEntry: (header: Header, stream: EntryStream) => Promise<void>,
 ): Promise<void> {
   const extractor = extract()
-  const source = openLayer(layer)
+  const source = await openLayer(layer)
   const copy = tap.copyTo ? createWriteStream(tap.copyTo) : undefined
   const copied = copy ? finished(copy) : Promise.resolve()
   copied.catch(() => {})
@@ -178,7 +178,7 @@ const READ_CHUNK = { highWaterMark: 1 << 20 }
 const GUNZIP_CHUNK = { chunkSize: 256 << 10 }
 
 /** The uncompressed tar stream of a layer; zstd has no decoder in Node 20, so its own tool does it. */
-function openLayer(layer: LayerFile): { stream: Readable; done: Promise<unknown> } {
+async function openLayer(layer: LayerFile): Promise<{ stream: Readable; done: Promise<unknown> }> {
   if (layer.compression === 'none') return { stream: createReadStream(layer.path, READ_CHUNK), done: Promise.resolve() }
   if (layer.compression === 'gzip') {
     return {
@@ -186,6 +186,7 @@ function openLayer(layer: LayerFile): { stream: Readable; done: Promise<unknown>
       done: Promise.resolve(),
     }
   }
+  const { execa } = await loadExeca()
   const zstd = execa('zstd', ['--decompress', '--stdout', '--quiet', '--', layer.path], {
     buffer: false,
     stdin: 'ignore',

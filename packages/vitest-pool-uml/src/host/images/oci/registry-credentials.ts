@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
-import { execa } from 'execa'
 import { UmlError } from '../../core/index.js'
+import { loadExeca } from '../../core/load-execa.js'
 
 export interface RegistryCredentials {
   username: string
@@ -68,6 +68,7 @@ function hostOf(key: string): string {
 
 async function askCredentialHelper(helper: string, serverUrl: string): Promise<RegistryCredentials | undefined> {
   const program = `docker-credential-${helper}`
+  const { execa } = await loadExeca()
   const result = await execa(program, ['get'], { input: serverUrl, reject: false })
   if (result.failed) {
     // Helpers answer "credentials not found in native keychain" when there is no login.
