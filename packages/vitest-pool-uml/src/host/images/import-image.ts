@@ -2,7 +2,6 @@ import { createReadStream } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { basename, join, resolve } from 'node:path'
 import { pipeline } from 'node:stream/promises'
-import { extract } from 'tar-fs'
 import { z } from 'zod'
 import {
   cacheDirSchema,
@@ -98,6 +97,7 @@ export async function importImage(tarPath: string, options: ImportImageOptions):
       // Only files and directories: an image archive needs nothing else, and a link could lead out.
       const ignore = (_name: string, header?: { type?: string | null }) =>
         header?.type !== 'file' && header?.type !== 'directory'
+      const { extract } = await import('tar-fs')
       await pipeline(createReadStream(plain), extract(unpacked, { ignore, readable: true, writable: true }))
       return flattenImage(await readImageLayout(unpacked, tarball), workDir)
     },

@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
-import { extract, type Headers } from 'tar-fs'
+import type { Headers } from 'tar-fs'
 import { OS_RELEASE_PATHS as GUEST_OS_RELEASE_PATHS, parseOsRelease } from '../../shared/index.js'
 import { normalizeArchivePath, type RootfsEntry, type RootfsIndex, resolveInRootfs } from './rootfs-index.js'
 
@@ -53,6 +53,7 @@ export async function scanRootfs(tarPath: string, scratchDir: string): Promise<R
     return !(type === 'file' && OS_RELEASE_PATHS.includes(path) && !unsafe(name))
   }
   try {
+    const { extract } = await import('tar-fs')
     await pipeline(createReadStream(tarPath), extract(scratchDir, { ignore, readable: true, writable: true }))
   } catch (error) {
     return {

@@ -4,7 +4,7 @@ import { rename, rm } from 'node:fs/promises'
 import { type Readable, Transform } from 'node:stream'
 import { finished, pipeline } from 'node:stream/promises'
 import { createGunzip } from 'node:zlib'
-import { extract, type Header, type Pack, pack } from 'tar-stream'
+import type { Header, Pack } from 'tar-stream'
 import { UmlError } from '../../core/index.js'
 import { loadExeca } from '../../core/load-execa.js'
 import { normalizeArchivePath } from '../rootfs-index.js'
@@ -76,6 +76,7 @@ export async function flattenLayers(layers: LayerFile[], output: string, failure
     await rename(plain[0]!.path, output)
     return
   }
+  const { pack } = await import('tar-stream')
   const packer = pack()
   const written = pipeline(packer, createWriteStream(output))
   written.catch(() => {})
@@ -140,6 +141,7 @@ async function readLayer(
   tap: { hash?: ReturnType<typeof createHash>; copyTo?: string },
   onEntry: (header: Header, stream: EntryStream) => Promise<void>,
 ): Promise<void> {
+  const { extract } = await import('tar-stream')
   const extractor = extract()
   const source = await openLayer(layer)
   const copy = tap.copyTo ? createWriteStream(tap.copyTo) : undefined

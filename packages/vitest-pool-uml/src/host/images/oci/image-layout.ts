@@ -1,7 +1,6 @@
 import { createReadStream } from 'node:fs'
 import { open, readFile, realpath } from 'node:fs/promises'
 import { join, sep } from 'node:path'
-import { extract } from 'tar-stream'
 import { exists, fileSha256, UmlError } from '../../core/index.js'
 import { normalizeArchivePath } from '../rootfs-index.js'
 import type { LayerFile } from './flatten-layers.js'
@@ -22,6 +21,7 @@ const FAILURE = 'UML_IMAGE_IMPORT_FAILED'
  * root file system: their top levels differ at once, so reading stops at the first telling entry.
  */
 export async function isImageArchive(tarball: string): Promise<boolean> {
+  const { extract } = await import('tar-stream')
   const extractor = extract()
   const input = createReadStream(tarball)
   input.pipe(extractor as unknown as NodeJS.WritableStream)

@@ -1,5 +1,13 @@
+import { createRequire } from 'node:module'
 import { extname } from 'node:path'
-import { type ParserPlugin, parse } from '@babel/parser'
+import type { ParserPlugin } from '@babel/parser'
+
+/**
+ * @babel/parser, loaded at the first parse (it takes ~90 ms): only a module with an
+ * `import.meta.glob` or an inline snapshot's rewrite needs one, so most runs never load it.
+ */
+let babel: typeof import('@babel/parser') | undefined
+const require = createRequire(import.meta.url)
 
 export interface AstNode {
   type: string
@@ -14,7 +22,9 @@ export interface AstNode {
  * Vitest 4.0 comes with Vite 7 (as 4.1 may), whose parser reads JavaScript alone.
  */
 export function parseModule(code: string, file: string): AstNode {
-  return parse(code, { sourceType: 'module', plugins: ['estree', ...syntaxOf(file)] }).program as unknown as AstNode
+  babel ??= require('@babel/parser') as typeof import('@babel/parser')
+  return babel.parse(code, { sourceType: 'module', plugins: ['estree', ...syntaxOf(file)] })
+    .program as unknown as AstNode
 }
 
 /** Visits every node of a syntax tree, parents first. */
