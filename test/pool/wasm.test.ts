@@ -1,9 +1,10 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { setTimeout as delay } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { afterEach, expect, it } from 'vitest'
-import { isUmlError } from 'vitest-pool-uml/api'
+import { type Guest, isUmlError, processTreePids } from 'vitest-pool-uml/api'
 import { bootGuest } from '../helpers/boot-guest.js'
 import { createFixtureProject, umlConfig } from '../helpers/fixture-project.js'
 import { runVitest } from '../helpers/run-vitest.js'
@@ -59,10 +60,15 @@ setInterval(() => {}, 1000)
   const guest = await bootGuest({ shares: [{ hostPath: dir }], mapLimit: 20_000 })
   try {
     const scatter = guest.exec(['node', join(dir, 'scatter.cjs')])
-    const error = await scatter.then(
-      () => undefined,
-      (failure: unknown) => failure,
-    )
+    const error = await Promise.race([
+      scatter.then(
+        () => undefined,
+        (failure: unknown) => failure,
+      ),
+      delay(STUCK_MS, STUCK, { ref: false }),
+    ])
+    // Twice, on busy machines, this test ran into Vitest's timeout with nothing to show for it.
+    if (error === STUCK) expect.fail(await describeStuckGuest(guest))
     expect(isUmlError(error, 'UML_GUEST_MAP_LIMIT'), String(error)).toBe(true)
     expect((error as Error).message).toContain('vm.max_map_count')
     expect(guest.alive).toBe(false)
@@ -71,3 +77,17 @@ setInterval(() => {}, 1000)
     await rm(dir, { recursive: true, force: true })
   }
 })
+
+/** How long the scattering process may run before the test says what the guest looks like. */
+const STUCK_MS = 90_000
+const STUCK = Symbol('stuck')
+
+async function describeStuckGuest(guest: Guest): Promise<string> {
+  const pids = guest.hostPid === undefined ? [] : await processTreePids(guest.hostPid)
+  const mappings = await Promise.all(
+    pids.map(
+      async (pid) => `${pid}: ${(await readFile(`/proc/${pid}/maps`, 'utf8').catch(() => '')).split('\n').length - 1}`,
+    ),
+  )
+  return `The process scattering its memory neither ended nor was stopped in ${STUCK_MS / 1000} s (guest alive: ${guest.alive}). Host mappings per sandbox process: ${mappings.join(', ')}. Console:\n${guest.consoleTail()}`
+}
