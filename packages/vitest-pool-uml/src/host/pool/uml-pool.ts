@@ -10,9 +10,9 @@ export interface UmlPoolRunner extends PoolRunnerInitializer {
 }
 
 /**
- * The pool's parts (about 400 modules with zod and execa, half a second to load), loaded when a
+ * The pool's parts (about 250 modules with zod, a quarter of a second to load), loaded when a
  * project first needs them, so a config that has the plugin but runs another pool does not wait:
- * first what boots guests, then the worker's (the wall's parser among them) while they boot.
+ * first what boots guests, then the worker's while they boot.
  */
 const loadParts = () => import('./pool-parts.js')
 const loadWorker = () => import('./uml-pool-worker.js')
